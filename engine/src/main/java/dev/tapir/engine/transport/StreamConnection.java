@@ -1,0 +1,40 @@
+package dev.tapir.engine.transport;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+
+/**
+ * A connected byte stream. Data moves between off-heap segments and the transport; no call allocates.
+ *
+ * <p>One thread reads and one thread writes at a time (they may be different threads).
+ */
+public interface StreamConnection extends AutoCloseable {
+    /** Returned by {@link #read} at end of stream. */
+    int EOF = -1;
+
+    /**
+     * Writes up to {@code length} bytes from {@code src} at {@code offset}, waiting at most {@code timeoutMillis} for
+     * room; returns the number written, 0 if the wait timed out.
+     */
+    int write(MemorySegment src, long offset, int length, int timeoutMillis) throws IOException;
+
+    /**
+     * Reads up to {@code length} bytes into {@code dst} at {@code offset}, waiting at most {@code timeoutMillis} for
+     * data; returns the number read, 0 if the wait timed out, or {@link #EOF}.
+     */
+    int read(MemorySegment dst, long offset, int length, int timeoutMillis) throws IOException;
+
+    /** Sends FIN after whatever was written; reads go on. */
+    void shutdownOutput() throws IOException;
+
+    /** Fills {@code into} with the connection's TCP state; false where the transport cannot tell. */
+    boolean tcpStats(TcpStats into);
+
+    InetSocketAddress localAddress();
+
+    InetSocketAddress remoteAddress();
+
+    @Override
+    void close();
+}
