@@ -1,0 +1,13 @@
+package dev.tapir.tools.bench;
+
+/**
+ * One run's figures, taken at the receiver.
+ *
+ * @param bitsPerSecond payload bits received per second
+ * @param packetsPerSecond datagrams received per second (UDP; 0 for TCP)
+ * @param lostPercent datagrams lost, percent (UDP; 0 for TCP)
+ * @param gcPauses garbage-collection pauses logged by the tool's JVMs during the run; -1 for C tools
+ */
+public record Measurement(Tool tool, String protocol, int length, int iteration, double bitsPerSecond,
+        double packetsPerSecond, double lostPercent, int gcPauses) {
+}
