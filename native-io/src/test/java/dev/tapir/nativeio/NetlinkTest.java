@@ -30,6 +30,7 @@ class NetlinkTest {
         ns.call(() -> {
             try (Netlink nl = Netlink.open(); Tun tap0 = Tun.open("tnl0", TAP, true);
                     Tun tap1 = Tun.open("tnl1", TAP, true)) {
+                assertEquals(List.of("tnl0", "tnl1"), List.of(tap0.name(), tap1.name()));
                 nl.createBridge("tnlbr0");
                 int bridge = Netlink.indexOf("tnlbr0");
                 for (String port : List.of("tnl0", "tnl1")) {
