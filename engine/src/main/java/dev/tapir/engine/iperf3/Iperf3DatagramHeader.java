@@ -1,5 +1,6 @@
 package dev.tapir.engine.iperf3;
 
+import dev.tapir.engine.test.DatagramHeaderCodec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -10,11 +11,9 @@ import java.nio.ByteOrder;
  * has counter 1. Nothing marks which width is in use; both sides learn it from the parameters. iperf3 stamps its
  * monotonic clock; the receiver only uses differences, so any steady clock works. There is no end-of-test datagram.
  */
-public final class Iperf3DatagramHeader {
+public final class Iperf3DatagramHeader implements DatagramHeaderCodec {
     public static final int LENGTH_32BIT = 12;
     public static final int LENGTH_64BIT = 16;
-    /** The value {@link #sequence} returns for a datagram that is too short or carries no valid counter. */
-    public static final long INVALID = Long.MIN_VALUE;
 
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -32,10 +31,12 @@ public final class Iperf3DatagramHeader {
         return counter64;
     }
 
+    @Override
     public int minimumLength() {
         return counter64 ? LENGTH_64BIT : LENGTH_32BIT;
     }
 
+    @Override
     public void write(MemorySegment dst, long offset, long sequence, long epochMicros) {
         dst.set(U32, offset + SEC_OFFSET, (int) (epochMicros / 1_000_000L));
         dst.set(U32, offset + USEC_OFFSET, (int) (epochMicros % 1_000_000L));
@@ -50,6 +51,7 @@ public final class Iperf3DatagramHeader {
      * The datagram's counter, or {@link #INVALID} when it is shorter than the header or its counter is 0 (iperf3
      * starts at 1) or above 2^63-1 (never reached by a real sender; this codec has no end-of-test marker).
      */
+    @Override
     public long sequence(MemorySegment src, long offset, int length) {
         if (length < minimumLength()) {
             return INVALID;
@@ -59,6 +61,7 @@ public final class Iperf3DatagramHeader {
         return counter <= 0 ? INVALID : counter;
     }
 
+    @Override
     public long sentMicros(MemorySegment src, long offset, int length) {
         if (length < minimumLength()) {
             return 0;
