@@ -67,8 +67,10 @@ public final class Iperf3Client {
             expect(channel, ControlState.TEST_RUNNING, timeout);
             run.start(false, "tapir-iperf3-client");
             awaitEnd(channel, spec, run);
-            run.finish();
+            run.stopSending();
             channel.writeState(ControlState.TEST_END, timeout);
+            // The server stops its senders on TEST_END, so receivers drain only after it went out.
+            run.finishReceiving();
             expect(channel, ControlState.EXCHANGE_RESULTS, timeout);
             channel.writeJson(run.localResults(spec.protocol() == Protocol.TCP).toJson(), timeout);
             Iperf3Results peer = Iperf3Results.fromJson(channel.readJson(ControlChannel.RESULTS_LIMIT, timeout,

@@ -63,9 +63,13 @@ final class TestRun implements AutoCloseable {
         reporter.start();
     }
 
-    /** Ends the local part of the test: senders stop (TCP sends FIN), receivers drain, the reporter stops. */
-    void finish() throws InterruptedException {
+    /** Stops this side's senders (TCP sends FIN after the last byte). */
+    void stopSending() throws InterruptedException {
         streams.stopSenders();
+    }
+
+    /** After TEST_END: receivers drain what is still in flight, then the reporter stops. */
+    void finishReceiving() throws InterruptedException {
         streams.drainReceivers();
         reporter.stop(true);
         cpuPercent = cpu.percentSinceStart();
