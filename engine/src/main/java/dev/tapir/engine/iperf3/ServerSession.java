@@ -68,7 +68,7 @@ final class ServerSession implements Runnable {
         return true;
     }
 
-    /** True once the results went out: the next connection is a new client, not a busy-server case. */
+    /** True once the results went out or the test failed: the next connection is a new client. */
     boolean finishing() {
         return finishing;
     }
@@ -130,6 +130,8 @@ final class ServerSession implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            // From here on the test is over: a new connection is the next client, not a busy-server case.
+            finishing = true;
             acceptingStreams = false;
             if (run != null) {
                 run.close();
