@@ -8,6 +8,8 @@ public final class TcpStats {
     public long congestionWindowBytes;
     /** Smoothed round-trip time, microseconds. */
     public long rttMicros;
+    /** The peer's advertised receive window, bytes (0 when unknown; iperf3's snd_wnd). */
+    public long sendWindowBytes;
     /** Round-trip time variance, microseconds. */
     public long rttVarianceMicros;
     /** Maximum segment size in use for sending, bytes. */

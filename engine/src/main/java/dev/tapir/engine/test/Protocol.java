@@ -1,0 +1,7 @@
+package dev.tapir.engine.test;
+
+/** The transport protocol a test measures. */
+public enum Protocol {
+    TCP,
+    UDP
+}

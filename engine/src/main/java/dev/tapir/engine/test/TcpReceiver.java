@@ -1,0 +1,60 @@
+package dev.tapir.engine.test;
+
+import dev.tapir.engine.transport.StreamConnection;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Reads a stream with a large buffer, independent of the sender's {@code -l}, and counts every byte until end of
+ * stream or a stop. Runs on its own thread; the loop only bumps {@link StreamCounters}.
+ */
+public final class TcpReceiver implements Runnable {
+    /** Read buffer size: large enough that one read drains what a fast sender queued. */
+    public static final int BUFFER_BYTES = 512 * 1024;
+
+    private final StreamConnection connection;
+    private final StreamCounters counters;
+    private final StopSignal stop;
+    private final MemorySegment buffer;
+    private volatile boolean endOfStream;
+    private volatile IOException failure;
+
+    public TcpReceiver(StreamConnection connection, StreamCounters counters, StopSignal stop) {
+        this.connection = connection;
+        this.counters = counters;
+        this.stop = stop;
+        this.buffer = Arena.ofAuto().allocate(BUFFER_BYTES, 64);
+    }
+
+    @Override
+    public void run() {
+        counters.markStart(System.nanoTime());
+        try {
+            while (!stop.stopped()) {
+                int n = connection.read(buffer, 0, BUFFER_BYTES, StopSignal.POLL_MILLIS);
+                if (n == StreamConnection.EOF) {
+                    endOfStream = true;
+                    break;
+                }
+                if (n > 0) {
+                    counters.addBytes(n);
+                }
+            }
+        } catch (IOException e) {
+            failure = e;
+        } finally {
+            counters.markEnd(System.nanoTime());
+        }
+    }
+
+    /** True once the peer's FIN was read. */
+    public boolean endOfStream() {
+        return endOfStream;
+    }
+
+    /** The error that ended the loop early, or null. */
+    public IOException failure() {
+        return failure;
+    }
+}

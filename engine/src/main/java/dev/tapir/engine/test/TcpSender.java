@@ -1,0 +1,83 @@
+package dev.tapir.engine.test;
+
+import dev.tapir.engine.transport.StreamConnection;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Writes {@code length}-byte blocks from one off-heap buffer until the byte limit ({@code -n}, or {@code -k} blocks),
+ * the deadline ({@code -t}) or a stop. With a byte limit the last write is shortened so that exactly that many bytes
+ * go out. A short write resumes inside the block, so every block on the wire carries the same bytes.
+ *
+ * <p>Runs on its own thread; the loop only bumps {@link StreamCounters}. It does not shut the connection down: the
+ * dialect decides when to send FIN or close.
+ */
+public final class TcpSender implements Runnable {
+    private final TestSpec spec;
+    private final StreamConnection connection;
+    private final StreamCounters counters;
+    private final TestClock clock;
+    private final StopSignal stop;
+    private final MemorySegment block;
+    private volatile IOException failure;
+
+    /**
+     * @param prefix bytes each block starts with (a dialect's header, e.g. iperf2's), or null for iperf's pattern only
+     */
+    public TcpSender(TestSpec spec, StreamConnection connection, StreamCounters counters, TestClock clock,
+            StopSignal stop, MemorySegment prefix) {
+        this.spec = spec;
+        this.connection = connection;
+        this.counters = counters;
+        this.clock = clock;
+        this.stop = stop;
+        this.block = Arena.ofAuto().allocate(spec.length(), 64);
+        PayloadPattern.fill(block, prefix);
+    }
+
+    @Override
+    public void run() {
+        final int length = spec.length();
+        final long limit = spec.byteLimit();
+        final long deadline = spec.timed() ? clock.deadline(spec.durationNanos()) : Long.MAX_VALUE;
+        long sent = 0;
+        int position = 0;
+        counters.markStart(System.nanoTime());
+        try {
+            while (!stop.stopped()) {
+                if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
+                    break;
+                }
+                int chunk = length - position;
+                if (limit > 0) {
+                    long remaining = limit - sent;
+                    if (remaining == 0) {
+                        break;
+                    }
+                    if (remaining < chunk) {
+                        chunk = (int) remaining;
+                    }
+                }
+                int written = connection.write(block, position, chunk, StopSignal.POLL_MILLIS);
+                if (written > 0) {
+                    sent += written;
+                    position += written;
+                    if (position == length) {
+                        position = 0;
+                    }
+                    counters.addBytes(written);
+                }
+            }
+        } catch (IOException e) {
+            failure = e;
+        } finally {
+            counters.markEnd(System.nanoTime());
+        }
+    }
+
+    /** The error that ended the loop early, or null. */
+    public IOException failure() {
+        return failure;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.tapir.engine.test;
+
+import java.time.Instant;
+
+/**
+ * The time base of one test: a {@link System#nanoTime()} origin shared by every loop and reporter, and the wall
+ * clock at that origin, so that epoch microseconds can be had from nanoTime without allocating.
+ */
+public final class TestClock {
+    private final long startNanos;
+    private final long startEpochMicros;
+
+    private TestClock(long startNanos, long startEpochMicros) {
+        this.startNanos = startNanos;
+        this.startEpochMicros = startEpochMicros;
+    }
+
+    /** A clock whose origin is now. */
+    public static TestClock start() {
+        Instant wall = Instant.now();
+        long nanos = System.nanoTime();
+        return new TestClock(nanos, wall.getEpochSecond() * 1_000_000L + wall.getNano() / 1_000);
+    }
+
+    /** The origin, in {@link System#nanoTime()} terms. */
+    public long startNanos() {
+        return startNanos;
+    }
+
+    /** Wall-clock time at the origin, microseconds since the epoch. */
+    public long startEpochMicros() {
+        return startEpochMicros;
+    }
+
+    /** Wall-clock microseconds since the epoch at {@code nanoTime} (a {@link System#nanoTime()} reading). */
+    public long epochMicros(long nanoTime) {
+        return startEpochMicros + (nanoTime - startNanos) / 1_000;
+    }
+
+    /** Wall-clock microseconds since the epoch, now. Allocation-free. */
+    public long epochMicros() {
+        return epochMicros(System.nanoTime());
+    }
+
+    /** Seconds from the origin to {@code nanoTime}. */
+    public double seconds(long nanoTime) {
+        return (nanoTime - startNanos) / 1e9;
+    }
+
+    /** The {@link System#nanoTime()} at which a test of {@code durationNanos} ends. */
+    public long deadline(long durationNanos) {
+        return startNanos + durationNanos;
+    }
+}

@@ -1,0 +1,102 @@
+package dev.tapir.engine.test;
+
+import dev.tapir.engine.transport.DatagramBatch;
+import dev.tapir.engine.transport.DatagramEndpoint;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Receives datagrams in batches and feeds each one to the stream's {@link UdpReceiveStats} with its arrival time.
+ * Garbage (the codec says {@link DatagramHeaderCodec#INVALID}) is counted in {@link StreamCounters#errors()} and
+ * dropped. An end-of-test marker (negative sequence, iperf2's FIN) is accounted under its absolute value, as iperf2
+ * does, and ends the loop; so do a stop and, when {@code idleTimeoutNanos} is positive, that long without datagrams.
+ */
+public final class UdpReceiver implements Runnable {
+    /** Datagrams one receive call may return. */
+    public static final int BATCH = 64;
+
+    private final DatagramEndpoint endpoint;
+    private final StreamCounters counters;
+    private final UdpReceiveStats stats;
+    private final DatagramHeaderCodec codec;
+    private final TestClock clock;
+    private final StopSignal stop;
+    private final long idleTimeoutNanos;
+    private final DatagramBatch batch;
+    private volatile boolean finReceived;
+    private volatile IOException failure;
+
+    /**
+     * @param maxDatagramLength the largest datagram to expect (64 KiB covers any UDP payload)
+     * @param idleTimeoutNanos stop after this long without a datagram once one arrived; 0 = only on stop or FIN
+     */
+    public UdpReceiver(DatagramEndpoint endpoint, StreamCounters counters, DatagramHeaderCodec codec, TestClock clock,
+            StopSignal stop, int maxDatagramLength, long idleTimeoutNanos) {
+        if (counters.udp() == null) {
+            throw new IllegalArgumentException("UDP receiver counters need UdpReceiveStats");
+        }
+        this.endpoint = endpoint;
+        this.counters = counters;
+        this.stats = counters.udp();
+        this.codec = codec;
+        this.clock = clock;
+        this.stop = stop;
+        this.idleTimeoutNanos = idleTimeoutNanos;
+        MemorySegment memory = Arena.ofAuto().allocate((long) BATCH * maxDatagramLength, 64);
+        this.batch = new DatagramBatch(memory, BATCH);
+    }
+
+    @Override
+    public void run() {
+        long lastArrival = 0;
+        counters.markStart(System.nanoTime());
+        try {
+            receiving:
+            while (!stop.stopped()) {
+                int n = endpoint.receive(batch, StopSignal.POLL_MILLIS);
+                long now = System.nanoTime();
+                if (n == 0) {
+                    if (idleTimeoutNanos > 0 && lastArrival != 0 && now - lastArrival >= idleTimeoutNanos) {
+                        break;
+                    }
+                    continue;
+                }
+                lastArrival = now;
+                long arrivalMicros = clock.epochMicros(now);
+                MemorySegment memory = batch.buffer();
+                for (int i = 0; i < n; i++) {
+                    long offset = batch.offset(i);
+                    int length = batch.length(i);
+                    long sequence = codec.sequence(memory, offset, length);
+                    if (sequence == DatagramHeaderCodec.INVALID) {
+                        counters.addError();
+                        continue;
+                    }
+                    long sent = codec.sentMicros(memory, offset, length);
+                    stats.onDatagram(Math.abs(sequence), sent, arrivalMicros, length);
+                    counters.addPackets(1);
+                    counters.addBytes(length);
+                    if (sequence < 0) {
+                        finReceived = true;
+                        break receiving;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            failure = e;
+        } finally {
+            counters.markEnd(System.nanoTime());
+        }
+    }
+
+    /** True when the loop ended on an end-of-test marker. */
+    public boolean finReceived() {
+        return finReceived;
+    }
+
+    /** The error that ended the loop early, or null. */
+    public IOException failure() {
+        return failure;
+    }
+}

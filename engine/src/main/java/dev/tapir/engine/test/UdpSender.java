@@ -1,0 +1,118 @@
+package dev.tapir.engine.test;
+
+import dev.tapir.engine.transport.DatagramEndpoint;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Sends {@code length}-byte datagrams numbered 1, 2, 3... in batches of the endpoint's preferred size, each with the
+ * dialect's header (sequence number and epoch microseconds), paced to {@code -b} by a {@link Pacer} (0 = unlimited),
+ * until the datagram limit ({@code -k}, or {@code -n} rounded up), the deadline ({@code -t}) or a stop.
+ *
+ * <p>The end-of-test marker (iperf2's FIN) is the dialect's: it reads {@link #lastSequence()} after the loop ended.
+ */
+public final class UdpSender implements Runnable {
+    /** Pause when the transport had no room for a send. */
+    private static final long FULL_BACKOFF_NANOS = 20_000;
+
+    private final TestSpec spec;
+    private final DatagramEndpoint endpoint;
+    private final StreamCounters counters;
+    private final DatagramHeaderCodec codec;
+    private final TestClock clock;
+    private final StopSignal stop;
+    private final int batch;
+    private final MemorySegment buffer;
+    private volatile long lastSequence;
+    private volatile IOException failure;
+
+    /**
+     * @param prefix bytes each datagram starts with before the codec writes its header (e.g. iperf2's client header
+     *     after the datagram header), or null for iperf's pattern only
+     */
+    public UdpSender(TestSpec spec, DatagramEndpoint endpoint, StreamCounters counters, DatagramHeaderCodec codec,
+            TestClock clock, StopSignal stop, MemorySegment prefix) {
+        if (spec.length() < codec.minimumLength()) {
+            throw new IllegalArgumentException("datagram length (-l) must be at least " + codec.minimumLength()
+                    + " bytes for this protocol, got " + spec.length());
+        }
+        this.spec = spec;
+        this.endpoint = endpoint;
+        this.counters = counters;
+        this.codec = codec;
+        this.clock = clock;
+        this.stop = stop;
+        this.batch = Math.max(1, endpoint.preferredBatch());
+        this.buffer = Arena.ofAuto().allocate((long) batch * spec.length(), 64);
+        PayloadPattern.fillSlots(buffer, spec.length(), batch, prefix);
+    }
+
+    @Override
+    public void run() {
+        final int length = spec.length();
+        final long limit = spec.datagramLimit();
+        final long deadline = spec.timed() ? clock.deadline(spec.durationNanos()) : Long.MAX_VALUE;
+        long now = System.nanoTime();
+        final Pacer pacer = spec.rateBitsPerSecond() > 0
+                ? new Pacer(spec.rateBitsPerSecond(), (long) batch * length, now) : null;
+        long sequence = 0;
+        counters.markStart(now);
+        try {
+            while (!stop.stopped()) {
+                now = System.nanoTime();
+                if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
+                    break;
+                }
+                int count = batch;
+                if (limit > 0) {
+                    long remaining = limit - sequence;
+                    if (remaining == 0) {
+                        break;
+                    }
+                    if (remaining < count) {
+                        count = (int) remaining;
+                    }
+                }
+                if (pacer != null) {
+                    count = pacer.allowance(now, length, count);
+                    if (count == 0) {
+                        Pacer.pause(Math.min(pacer.waitNanos(now), deadline - now));
+                        continue;
+                    }
+                }
+                long micros = clock.epochMicros(now);
+                for (int i = 0; i < count; i++) {
+                    codec.write(buffer, (long) i * length, sequence + 1 + i, micros);
+                }
+                int sent = endpoint.send(buffer, 0, length, count);
+                if (sent > 0) {
+                    sequence += sent;
+                    lastSequence = sequence;
+                    counters.addPackets(sent);
+                    counters.addBytes((long) sent * length);
+                    if (pacer != null) {
+                        pacer.consume(now, (long) sent * length);
+                    }
+                } else {
+                    LockSupport.parkNanos(FULL_BACKOFF_NANOS);
+                }
+            }
+        } catch (IOException e) {
+            failure = e;
+        } finally {
+            counters.markEnd(System.nanoTime());
+        }
+    }
+
+    /** The sequence number of the last datagram sent (0 if none): iperf2's FIN carries −(this + 1). */
+    public long lastSequence() {
+        return lastSequence;
+    }
+
+    /** The error that ended the loop early, or null. */
+    public IOException failure() {
+        return failure;
+    }
+}
