@@ -1,0 +1,212 @@
+package dev.tapir.engine.report;
+
+import dev.tapir.engine.test.Protocol;
+
+/**
+ * Renders the model as iperf3 prints it for people: the connection lines, one line per stream per interval (plus a
+ * {@code [SUM]} line when there are several streams), a separator, and the final sender/receiver lines. Bidirectional
+ * role tags and verbose extras are not rendered.
+ */
+public final class HumanReport {
+    public static final String SEPARATOR = "- - - - - - - - - - - - - - - - - - - - - - - - -\n";
+    public static final String DONE = "iperf Done.\n";
+    private static final String HEADER = "[ ID] Interval           Transfer     Bitrate\n";
+    private static final String RETRANS_HEADER = "[ ID] Interval           Transfer     Bitrate         Retr\n";
+    private static final String RETRANS_CWND_HEADER =
+            "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd\n";
+    private static final String UDP_HEADER =
+            "[ ID] Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams\n";
+    private static final String UDP_SENDER_HEADER = "[ ID] Interval           Transfer     Bitrate         Total Datagrams\n";
+
+    private HumanReport() {
+    }
+
+    /** The lines before the first interval: who connects where, and each data connection. */
+    public static String header(TestStart start) {
+        StringBuilder out = new StringBuilder();
+        if (start.client()) {
+            out.append("Connecting to host ").append(start.peerHost()).append(", port ").append(start.peerPort())
+                    .append('\n');
+        } else {
+            out.append("Accepted connection from ").append(start.peerHost()).append(", port ")
+                    .append(start.peerPort()).append('\n');
+        }
+        for (Connection c : start.connected()) {
+            out.append('[').append(Units.pad(String.valueOf(c.id()), 3)).append("] local ").append(c.localHost())
+                    .append(" port ").append(c.localPort()).append(" connected to ").append(c.remoteHost())
+                    .append(" port ").append(c.remotePort()).append('\n');
+        }
+        return out.toString();
+    }
+
+    /**
+     * One interval's lines. The first interval of a test starts with the column header; later ones start with a
+     * separator when there are several streams.
+     *
+     * @param senderHasRetransmits the sending side can tell retransmits (adds the Retr and Cwnd columns)
+     */
+    public static String interval(Protocol protocol, Interval interval, boolean first, boolean senderHasRetransmits) {
+        StringBuilder out = new StringBuilder();
+        boolean sender = interval.sum().sender();
+        boolean multi = interval.streams().size() > 1;
+        if (first) {
+            if (protocol == Protocol.TCP) {
+                out.append(senderHasRetransmits ? RETRANS_CWND_HEADER : HEADER);
+            } else {
+                out.append(sender ? UDP_SENDER_HEADER : UDP_HEADER);
+            }
+        } else if (multi) {
+            out.append(SEPARATOR);
+        }
+        for (IntervalSample s : interval.streams()) {
+            out.append(line(id(s.id()), protocol, s, senderHasRetransmits, true));
+        }
+        if (multi) {
+            out.append(line("SUM", protocol, interval.sum(), senderHasRetransmits, false));
+        }
+        return out.toString();
+    }
+
+    private static String line(String id, Protocol protocol, IntervalSample s, boolean senderHasRetransmits,
+            boolean withCwnd) {
+        String prefix = prefix(id, s.start(), s.end(), s.bytes(), s.bitsPerSecond());
+        String omitted = s.omitted() ? "(omitted)" : "";
+        if (protocol == Protocol.TCP) {
+            if (senderHasRetransmits && s.sender()) {
+                String retr = Units.pad(String.valueOf(Math.max(0, s.retransmits())), 3);
+                if (withCwnd) {
+                    return prefix + "  " + retr + "   " + Units.formatBytes(Math.max(0, s.sndCwnd())) + "       "
+                            + omitted + "\n";
+                }
+                return prefix + "  " + retr + "             " + omitted + "\n";
+            }
+            return prefix + "                  " + omitted + "\n";
+        }
+        if (s.sender()) {
+            return prefix + "  " + s.packets() + "  " + omitted + "\n";
+        }
+        return prefix + udpTail(s.jitterMillis(), s.lostPackets(), s.packets(), s.lostPercent()) + omitted + "\n";
+    }
+
+    /** The final lines: separator, column header, each stream's sender and receiver lines, the sums. */
+    public static String summary(TestResult result) {
+        StringBuilder out = new StringBuilder(SEPARATOR);
+        boolean tcp = result.protocol() == Protocol.TCP;
+        boolean client = result.start().client();
+        boolean localSender = result.localSender();
+        boolean retrans = tcp && result.sumRetransmits() >= 0;
+        if (tcp) {
+            out.append(retrans ? RETRANS_HEADER : HEADER);
+        } else {
+            out.append(UDP_HEADER);
+        }
+        // A server prints only its own side: iperf3 omits the line whose figures it has not got yet.
+        boolean printSent = client || localSender;
+        boolean printReceived = client || !localSender;
+        for (StreamResult s : result.streams()) {
+            String id = id(s.id());
+            Transfer sent = s.sent();
+            Transfer received = s.received();
+            if (tcp) {
+                if (printSent) {
+                    String prefix = prefix(id, sent.start(), sent.seconds(), sent.bytes(), rate(sent.bytes(),
+                            sent.seconds()));
+                    out.append(retrans
+                            ? prefix + "  " + Units.pad(String.valueOf(s.tcp().retransmits()), 3) + "             sender\n"
+                            : prefix + "                  sender\n");
+                }
+                if (printReceived) {
+                    out.append(prefix(id, received.start(), received.end(), received.bytes(),
+                            rate(received.bytes(), received.end()))).append("                  receiver\n");
+                }
+            } else {
+                UdpFigures udp = s.udp();
+                if (printSent) {
+                    long packets = s.sentPackets();
+                    out.append(prefix(id, sent.start(), sent.seconds(), sent.bytes(), rate(sent.bytes(),
+                            sent.seconds()))).append(udpTail(0, 0, packets, 0)).append("sender\n");
+                    if (udp.outOfOrder() > 0) {
+                        out.append(outOfOrder(sent.start(), sent.seconds(), udp.outOfOrder()));
+                    }
+                }
+                if (printReceived) {
+                    out.append(prefix(id, received.start(), received.end(), received.bytes(),
+                            rate(received.bytes(), received.end())))
+                            .append(udpTail(udp.jitterMillis(), udp.lostPackets(), udp.packets(), udp.lostPercent()))
+                            .append("receiver\n");
+                }
+            }
+        }
+        if (result.streams().size() > 1) {
+            Transfer sent = result.sumSent();
+            Transfer received = result.sumReceived();
+            if (tcp) {
+                if (printSent) {
+                    String prefix = prefix("SUM", sent.start(), sent.seconds(), sent.bytes(),
+                            rate(sent.bytes(), sent.seconds()));
+                    out.append(retrans
+                            ? prefix + "  " + Units.pad(String.valueOf(result.sumRetransmits()), 3) + "             sender\n"
+                            : prefix + "                  sender\n");
+                }
+                if (printReceived) {
+                    out.append(prefix("SUM", received.start(), received.end(), received.bytes(),
+                            rate(received.bytes(), received.end()))).append("                  receiver\n");
+                }
+            } else {
+                UdpFigures udp = result.sumUdp();
+                if (printSent) {
+                    out.append(prefix("SUM", sent.start(), sent.seconds(), sent.bytes(),
+                            rate(sent.bytes(), sent.seconds())))
+                            .append(udpTail(0, 0, result.sumSentPackets(), 0)).append("sender\n");
+                }
+                if (printReceived) {
+                    out.append(prefix("SUM", received.start(), received.end(), received.bytes(),
+                            rate(received.bytes(), received.end())))
+                            .append(udpTail(udp.jitterMillis(), udp.lostPackets(), udp.packets(), udp.lostPercent()))
+                            .append("receiver\n");
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    /** The whole report: header, intervals, summary, and on the client the closing line. */
+    public static String render(TestResult result, boolean senderHasRetransmits) {
+        StringBuilder out = new StringBuilder(header(result.start()));
+        boolean first = true;
+        for (Interval interval : result.intervals()) {
+            out.append(interval(result.protocol(), interval, first, senderHasRetransmits));
+            first = false;
+        }
+        out.append(summary(result));
+        if (result.start().client()) {
+            out.append('\n').append(DONE);
+        }
+        return out.toString();
+    }
+
+    private static String id(int id) {
+        return Units.pad(String.valueOf(id), 3);
+    }
+
+    private static double rate(long bytes, double seconds) {
+        return seconds > 0 ? bytes * 8 / seconds : 0;
+    }
+
+    /** {@code [ID] start-end sec  transfer  bitrate} as iperf3's {@code "[%3d] %6.2f-%-6.2f sec  %ss  %ss/sec"}. */
+    private static String prefix(String id, double start, double end, long bytes, double bitsPerSecond) {
+        return "[" + id + "] " + Units.pad(Units.fixed(start, 2), 6) + "-" + Units.padRight(Units.fixed(end, 2), 6)
+                + " sec  " + Units.formatBytes(bytes) + "  " + Units.formatBitsPerSecond(bitsPerSecond);
+    }
+
+    /** {@code "  %5.3f ms  %d/%d (%.2g%%)  "} */
+    private static String udpTail(double jitterMillis, long lost, long packets, double lostPercent) {
+        return "  " + Units.pad(Units.fixed(jitterMillis, 3), 5) + " ms  " + lost + "/" + packets + " ("
+                + Units.general(lostPercent, 2) + "%)  ";
+    }
+
+    private static String outOfOrder(double start, double end, long count) {
+        return "[SUM] " + Units.pad(Units.fixed(start, 1), 4) + "-" + Units.pad(Units.fixed(end, 1), 4) + " sec  "
+                + count + " datagrams received out-of-order\n";
+    }
+}

@@ -1,0 +1,382 @@
+package dev.tapir.engine.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tapir.engine.test.Protocol;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Renders the model in iperf3's {@code -J} schema (start / intervals / end), with iperf3's key order, and prints it
+ * the way iperf3's cJSON does (tabs, {@code "key":<TAB>value}, iperf3's number rule), so tools that parse iperf3's
+ * JSON parse tapir's.
+ */
+public final class JsonReport {
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+
+    private JsonReport() {
+    }
+
+    /** The whole document. */
+    public static ObjectNode build(TestResult result, boolean senderHasRetransmits) {
+        ObjectNode root = NODES.objectNode();
+        root.set("start", start(result.start()));
+        ArrayNode intervals = root.putArray("intervals");
+        for (Interval interval : result.intervals()) {
+            intervals.add(interval(result.protocol(), interval, senderHasRetransmits));
+        }
+        root.set("end", end(result, senderHasRetransmits));
+        return root;
+    }
+
+    /** {@link #build} printed as iperf3 prints it, with the final newline. */
+    public static String render(TestResult result, boolean senderHasRetransmits) {
+        return CJson.print(build(result, senderHasRetransmits)) + "\n";
+    }
+
+    static ObjectNode start(TestStart s) {
+        ObjectNode start = NODES.objectNode();
+        ArrayNode connected = start.putArray("connected");
+        for (Connection c : s.connected()) {
+            ObjectNode o = connected.addObject();
+            o.put("socket", c.id());
+            o.put("local_host", c.localHost());
+            o.put("local_port", c.localPort());
+            o.put("remote_host", c.remoteHost());
+            o.put("remote_port", c.remotePort());
+        }
+        start.put("version", s.version());
+        start.put("system_info", s.systemInfo());
+        if (!s.client()) {
+            buffers(start, s);
+        }
+        ObjectNode timestamp = start.putObject("timestamp");
+        timestamp.put("time", TIME.format(Instant.ofEpochSecond(s.timeSecs())));
+        timestamp.put("timesecs", s.timeSecs());
+        ObjectNode peer = start.putObject(s.client() ? "connecting_to" : "accepted_connection");
+        peer.put("host", s.peerHost());
+        peer.put("port", s.peerPort());
+        start.put("cookie", s.cookie());
+        if (s.protocol() == Protocol.TCP) {
+            start.put("tcp_mss_default", s.tcpMssDefault());
+        }
+        start.put("target_bitrate", s.targetBitrate());
+        if (s.client()) {
+            buffers(start, s);
+        }
+        ObjectNode test = start.putObject("test_start");
+        test.put("protocol", s.protocol().name());
+        test.put("num_streams", s.numStreams());
+        test.put("blksize", s.blksize());
+        test.put("omit", s.omit());
+        test.put("duration", s.durationSeconds());
+        test.put("bytes", s.bytes());
+        test.put("blocks", s.blocks());
+        test.put("reverse", s.reverse() ? 1 : 0);
+        test.put("tos", s.tos());
+        test.put("target_bitrate", s.targetBitrate());
+        return start;
+    }
+
+    private static void buffers(ObjectNode start, TestStart s) {
+        start.put("sock_bufsize", s.sockBufsize());
+        start.put("sndbuf_actual", s.sndbufActual());
+        start.put("rcvbuf_actual", s.rcvbufActual());
+    }
+
+    static ObjectNode interval(Protocol protocol, Interval interval, boolean senderHasRetransmits) {
+        ObjectNode o = NODES.objectNode();
+        ArrayNode streams = o.putArray("streams");
+        for (IntervalSample s : interval.streams()) {
+            ObjectNode stream = streams.addObject();
+            stream.put("socket", s.id());
+            sample(stream, protocol, s, senderHasRetransmits, true);
+        }
+        sample(o.putObject("sum"), protocol, interval.sum(), senderHasRetransmits, false);
+        return o;
+    }
+
+    private static void sample(ObjectNode o, Protocol protocol, IntervalSample s, boolean senderHasRetransmits,
+            boolean perStream) {
+        o.put("start", micros(s.start()));
+        o.put("end", micros(s.end()));
+        // iperf3 keeps an interval's duration as a float, and divides by that float.
+        double seconds = (float) s.seconds();
+        o.put("seconds", seconds);
+        o.put("bytes", s.bytes());
+        o.put("bits_per_second", rate(s.bytes(), seconds));
+        if (protocol == Protocol.TCP) {
+            if (senderHasRetransmits && s.sender()) {
+                o.put("retransmits", s.retransmits());
+                if (perStream) {
+                    o.put("snd_cwnd", s.sndCwnd());
+                    o.put("snd_wnd", s.sndWnd());
+                    o.put("rtt", s.rttMicros());
+                    o.put("rttvar", s.rttVarMicros());
+                    o.put("pmtu", s.pmtu());
+                }
+            }
+        } else if (s.sender()) {
+            o.put("packets", s.packets());
+        } else {
+            o.put("jitter_ms", s.jitterMillis());
+            o.put("lost_packets", s.lostPackets());
+            o.put("packets", s.packets());
+            o.put("lost_percent", s.lostPercent());
+        }
+        o.put("omitted", s.omitted());
+        o.put("sender", s.sender());
+    }
+
+    static ObjectNode end(TestResult r, boolean senderHasRetransmits) {
+        ObjectNode end = NODES.objectNode();
+        ArrayNode streams = end.putArray("streams");
+        boolean local = r.localSender();
+        Transfer sumSent = r.sumSent();
+        Transfer sumReceived = r.sumReceived();
+        if (r.protocol() == Protocol.TCP) {
+            boolean retrans = senderHasRetransmits && local;
+            for (StreamResult s : r.streams()) {
+                ObjectNode stream = streams.addObject();
+                ObjectNode sender = stream.putObject("sender");
+                transfer(sender, s.id(), s.sent().start(), s.sent().seconds(), s.sent().seconds(), s.sent().bytes(),
+                        rate(s.sent().bytes(), s.sent().seconds()));
+                if (retrans) {
+                    TcpFigures t = s.tcp();
+                    sender.put("retransmits", t.retransmits());
+                    sender.put("max_snd_cwnd", t.maxSndCwnd());
+                    sender.put("max_snd_wnd", t.maxSndWnd());
+                    sender.put("max_rtt", t.maxRttMicros());
+                    sender.put("min_rtt", t.minRttMicros());
+                    sender.put("mean_rtt", t.meanRttMicros());
+                }
+                sender.put("sender", local);
+                ObjectNode receiver = stream.putObject("receiver");
+                // iperf3 3.12 reports the receiver's seconds as the sender's duration.
+                transfer(receiver, s.id(), s.received().start(), s.received().end(), s.sent().seconds(),
+                        s.received().bytes(), rate(s.received().bytes(), s.received().end()));
+                receiver.put("sender", local);
+            }
+            ObjectNode sent = end.putObject("sum_sent");
+            transfer(sent, -1, sumSent.start(), sumSent.seconds(), sumSent.seconds(), sumSent.bytes(),
+                    rate(sumSent.bytes(), sumSent.seconds()));
+            if (retrans) {
+                sent.put("retransmits", r.sumRetransmits());
+            }
+            sent.put("sender", local);
+            ObjectNode received = end.putObject("sum_received");
+            transfer(received, -1, sumReceived.start(), sumReceived.end(), sumReceived.end(), sumReceived.bytes(),
+                    rate(sumReceived.bytes(), sumReceived.end()));
+            received.put("sender", local);
+        } else {
+            for (StreamResult s : r.streams()) {
+                ObjectNode udp = streams.addObject().putObject("udp");
+                UdpFigures u = s.udp();
+                long packets = s.sentPackets() > 0 ? s.sentPackets() : u.packets();
+                transfer(udp, s.id(), s.sent().start(), s.sent().seconds(), s.sent().seconds(), s.sent().bytes(),
+                        rate(s.sent().bytes(), s.sent().seconds()));
+                udpFigures(udp, u.jitterMillis(), u.lostPackets(), packets);
+                udp.put("out_of_order", u.outOfOrder());
+                udp.put("sender", local);
+            }
+            UdpFigures u = r.sumUdp();
+            long sentPackets = r.sumSentPackets();
+            ObjectNode sum = end.putObject("sum");
+            transfer(sum, -1, sumSent.start(), sumReceived.end(), sumReceived.end(), sumSent.bytes(),
+                    rate(sumSent.bytes(), sumSent.seconds()));
+            udpFigures(sum, u.jitterMillis(), u.lostPackets(), sentPackets > 0 ? sentPackets : u.packets());
+            sum.put("sender", local);
+            ObjectNode sent = end.putObject("sum_sent");
+            transfer(sent, -1, sumSent.start(), sumSent.seconds(), sumSent.seconds(), sumSent.bytes(),
+                    rate(sumSent.bytes(), sumSent.seconds()));
+            udpFigures(sent, 0, 0, sentPackets);
+            sent.put("sender", local);
+            ObjectNode received = end.putObject("sum_received");
+            transfer(received, -1, sumReceived.start(), sumReceived.end(), sumReceived.end(), sumReceived.bytes(),
+                    rate(sumReceived.bytes(), sumReceived.end()));
+            udpFigures(received, u.jitterMillis(), u.lostPackets(), u.packets());
+            received.put("sender", false);
+        }
+        CpuUtilization c = r.cpu();
+        ObjectNode cpu = end.putObject("cpu_utilization_percent");
+        cpu.put("host_total", c.hostTotal());
+        cpu.put("host_user", c.hostUser());
+        cpu.put("host_system", c.hostSystem());
+        cpu.put("remote_total", c.remoteTotal());
+        cpu.put("remote_user", c.remoteUser());
+        cpu.put("remote_system", c.remoteSystem());
+        if (r.protocol() == Protocol.TCP) {
+            if (r.senderCongestion() != null) {
+                end.put("sender_tcp_congestion", r.senderCongestion());
+            }
+            if (r.receiverCongestion() != null) {
+                end.put("receiver_tcp_congestion", r.receiverCongestion());
+            }
+        }
+        return end;
+    }
+
+    private static void transfer(ObjectNode o, int socket, double start, double end, double seconds, long bytes,
+            double bitsPerSecond) {
+        if (socket >= 0) {
+            o.put("socket", socket);
+        }
+        o.put("start", micros(start));
+        o.put("end", micros(end));
+        o.put("seconds", micros(seconds));
+        o.put("bytes", bytes);
+        o.put("bits_per_second", bitsPerSecond);
+    }
+
+    private static void udpFigures(ObjectNode o, double jitterMillis, long lost, long packets) {
+        o.put("jitter_ms", jitterMillis);
+        o.put("lost_packets", lost);
+        o.put("packets", packets);
+        o.put("lost_percent", packets > 0 ? 100.0 * lost / packets : 0.0);
+    }
+
+    private static double rate(long bytes, double seconds) {
+        return seconds > 0 ? bytes * 8 / seconds : 0;
+    }
+
+    /** iperf3 takes times from timevals: whole microseconds. */
+    private static double micros(double seconds) {
+        return Math.round(seconds * 1e6) / 1e6;
+    }
+
+    /** cJSON's formatted printer as iperf3 3.12 builds it. */
+    public static final class CJson {
+        private CJson() {
+        }
+
+        public static String print(JsonNode node) {
+            StringBuilder out = new StringBuilder();
+            value(out, node, 1);
+            return out.toString();
+        }
+
+        /** The control channel's compact form: no whitespace at all. */
+        public static String printUnformatted(JsonNode node) {
+            StringBuilder out = new StringBuilder();
+            compact(out, node);
+            return out.toString();
+        }
+
+        private static void value(StringBuilder out, JsonNode node, int depth) {
+            if (node.isObject()) {
+                out.append("{\n");
+                Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+                while (fields.hasNext()) {
+                    Map.Entry<String, JsonNode> field = fields.next();
+                    out.append("\t".repeat(depth));
+                    string(out, field.getKey());
+                    out.append(":\t");
+                    value(out, field.getValue(), depth + 1);
+                    if (fields.hasNext()) {
+                        out.append(',');
+                    }
+                    out.append('\n');
+                }
+                out.append("\t".repeat(depth - 1)).append('}');
+            } else if (node.isArray()) {
+                out.append('[');
+                for (int i = 0; i < node.size(); i++) {
+                    if (i > 0) {
+                        out.append(", ");
+                    }
+                    value(out, node.get(i), depth + 1);
+                }
+                out.append(']');
+            } else {
+                scalar(out, node);
+            }
+        }
+
+        private static void compact(StringBuilder out, JsonNode node) {
+            if (node.isObject()) {
+                out.append('{');
+                Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+                while (fields.hasNext()) {
+                    Map.Entry<String, JsonNode> field = fields.next();
+                    string(out, field.getKey());
+                    out.append(':');
+                    compact(out, field.getValue());
+                    if (fields.hasNext()) {
+                        out.append(',');
+                    }
+                }
+                out.append('}');
+            } else if (node.isArray()) {
+                out.append('[');
+                for (int i = 0; i < node.size(); i++) {
+                    if (i > 0) {
+                        out.append(',');
+                    }
+                    compact(out, node.get(i));
+                }
+                out.append(']');
+            } else {
+                scalar(out, node);
+            }
+        }
+
+        private static void scalar(StringBuilder out, JsonNode node) {
+            if (node.isNumber()) {
+                out.append(number(node.doubleValue()));
+            } else if (node.isBoolean()) {
+                out.append(node.booleanValue());
+            } else if (node.isNull()) {
+                out.append("null");
+            } else {
+                string(out, node.asText());
+            }
+        }
+
+        /**
+         * iperf3's cJSON number rule: a double equal to its int64 value prints as that int64 read unsigned (so -1
+         * prints as 18446744073709551615); otherwise %1.15g, or %1.17g when 15 digits do not read back the same.
+         */
+        public static String number(double d) {
+            if (!Double.isNaN(d) && !Double.isInfinite(d) && d == (double) (long) d) {
+                return Long.toUnsignedString((long) d);
+            }
+            String s = Units.general(d, 15);
+            if (Double.parseDouble(s) != d) {
+                s = Units.general(d, 17);
+            }
+            return s;
+        }
+
+        private static void string(StringBuilder out, String s) {
+            out.append('"');
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '"' -> out.append("\\\"");
+                    case '\\' -> out.append("\\\\");
+                    case '\b' -> out.append("\\b");
+                    case '\f' -> out.append("\\f");
+                    case '\n' -> out.append("\\n");
+                    case '\r' -> out.append("\\r");
+                    case '\t' -> out.append("\\t");
+                    default -> {
+                        if (c < 0x20) {
+                            out.append(String.format("\\u%04x", (int) c));
+                        } else {
+                            out.append(c);
+                        }
+                    }
+                }
+            }
+            out.append('"');
+        }
+    }
+}
