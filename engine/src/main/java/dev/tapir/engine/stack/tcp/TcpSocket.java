@@ -81,6 +81,8 @@ public final class TcpSocket {
     private long peerFinOffset = -1;
     private boolean receiveClosed;
     private boolean ackNow;
+    /** Extra duplicate ACKs owed: one per out-of-order segment beyond the first in a batch (RFC 5681 §4.2). */
+    private int duplicateAcksOwed;
     private long ackDeadline = NEVER;
 
     // Negotiated options.
@@ -633,6 +635,9 @@ public final class TcpSocket {
             // Out of order: the bytes already sit where they belong; remember the range (dropped if the list is full).
             outOfOrder.add(start, end);
             counters.increment(TcpCounters.CONN_OUT_OF_ORDER_SEGMENTS);
+            if (ackNow) {
+                duplicateAcksOwed++;
+            }
             ackNow = true;
         }
     }
@@ -753,6 +758,8 @@ public final class TcpSocket {
                         }
                         sent++;
                     }
+                } else if (ackNow && state == TcpState.SYN_RECEIVED && emit(nowNanos, out, sndNxt, 0, ACK)) {
+                    sent++;
                 }
                 return sent;
             }
@@ -773,7 +780,12 @@ public final class TcpSocket {
         }
         if (ackNow && emit(nowNanos, out, sndNxt, 0, ACK)) {
             sent++;
+            while (duplicateAcksOwed > 0 && emit(nowNanos, out, sndNxt, 0, ACK)) {
+                duplicateAcksOwed--;
+                sent++;
+            }
         }
+        duplicateAcksOwed = 0;
         return sent;
     }
 
@@ -881,6 +893,7 @@ public final class TcpSocket {
         long dataLimit = finOffset >= 0 ? finOffset : dataEnd;
         long sendEnd = finOffset >= 0 ? finOffset + 1 : dataEnd;
         int count = 0;
+        boolean windowBlocked = false;
         while (count < MAX_BURST) {
             long cwnd = congestion.congestionWindow();
             long start;
@@ -927,6 +940,7 @@ public final class TcpSocket {
                     // largest window.
                     if (usable <= 0 || usable < sendMss && usable < maxSndWnd / 2) {
                         if (!(length == 0 && start == finOffset)) {
+                            windowBlocked = true;
                             break;
                         }
                     }
@@ -964,14 +978,17 @@ public final class TcpSocket {
             }
             count++;
         }
-        if (sndWnd == 0 && sendEnd > sndUna && sndMax - sndUna <= 1) {
-            count += persist(nowNanos, out, sendEnd);
+        if (windowBlocked && sndMax - sndUna <= (sndWnd == 0 ? 1 : 0)) {
+            count += persist(nowNanos, out, dataLimit);
         }
         return count;
     }
 
-    /** Zero window (RFC 9293 §3.8.6.1): probe with one byte at the persist timer's backed-off interval. */
-    private int persist(long nowNanos, IpOutput out, long sendEnd) {
+    /**
+     * Window too small to send and nothing in flight to bring an ACK (RFC 9293 §3.8.6.1): at the persist timer's
+     * backed-off interval, probe with one byte past a zero window, or fill a small window (the sender SWS override).
+     */
+    private int persist(long nowNanos, IpOutput out, long dataLimit) {
         if (!persisting) {
             persisting = true;
             persistBackoffs = 0;
@@ -982,13 +999,15 @@ public final class TcpSocket {
         if (nowNanos < persistDeadline) {
             return 0;
         }
-        long length = Math.min(1, (finOffset >= 0 ? finOffset : sendEnd) - sndUna);
-        boolean fin = length == 0;
+        long usable = sndWnd - (sndMax - sndUna);
+        long length = Math.max(0, Math.min(Math.min(Math.max(usable, 1), sendMss), dataLimit - sndUna));
+        boolean fin = finOffset >= 0 && sndUna + length == finOffset;
         if (!emit(nowNanos, out, sndUna, (int) length, ACK | (fin ? FIN : 0))) {
             return 0;
         }
-        sndNxt = Math.max(sndNxt, sndUna + 1);
-        sndMax = Math.max(sndMax, sndUna + 1);
+        long end = sndUna + length + (fin ? 1 : 0);
+        sndNxt = Math.max(sndNxt, end);
+        sndMax = Math.max(sndMax, end);
         counters.increment(TcpCounters.CONN_ZERO_WINDOW_PROBES);
         persistBackoffs = Math.min(persistBackoffs + 1, 20);
         persistDeadline = nowNanos + Math.min(config.maxRtoNanos, retransmitTimer.rtoNanos() << persistBackoffs);
