@@ -124,6 +124,7 @@ public final class TcpSocket {
         this.sendRing = new ByteRing(config.sendBufferBytes);
         this.receiveRing = new ByteRing(config.receiveBufferBytes);
         this.congestion = CongestionControl.named(config.congestion);
+        congestion.init(DEFAULT_MSS, (long) config.initialWindowSegments * DEFAULT_MSS);
         this.retransmitTimer = new RetransmitTimer(config.initialRtoNanos, config.minRtoNanos, config.maxRtoNanos);
         int shift = 0;
         while (config.windowScaling && (receiveRing.capacity() >>> shift) > 0xffff
@@ -570,7 +571,8 @@ public final class TcpSocket {
                 inRecovery = false;
                 congestion.onRecoveryEnd(nowNanos);
             }
-        } else {
+        } else if (sendMss > 0) {
+            // (Before sending starts only our SYN can be acknowledged: no data, no window growth.)
             congestion.onAck(nowNanos, acked, retransmitTimer.srttNanos());
         }
         publishCongestion();
