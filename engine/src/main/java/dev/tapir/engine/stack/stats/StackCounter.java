@@ -3,6 +3,7 @@ package dev.tapir.engine.stack.stats;
 /**
  * What a stack instance counts. Every received frame ends in exactly one <em>outcome</em> counter (a delivery or a
  * drop reason), so the outcomes add up to {@link #FRAMES_RECEIVED}; the rest count events on the send side.
+ * TCP segments are counted once handed to the TCP layer, which keeps its own counters of what it drops.
  */
 public enum StackCounter {
     FRAMES_RECEIVED(false),
