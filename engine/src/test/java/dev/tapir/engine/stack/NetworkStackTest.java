@@ -8,6 +8,7 @@ import dev.tapir.engine.stack.iface.Interface;
 import dev.tapir.engine.stack.iface.InterfaceConfig;
 import dev.tapir.engine.stack.ip.IpOutput;
 import dev.tapir.engine.stack.phy.Device;
+import dev.tapir.engine.stack.phy.FrameHandler;
 import dev.tapir.engine.stack.phy.MemoryLink;
 import dev.tapir.engine.stack.stats.LiveCounters;
 import dev.tapir.engine.stack.stats.StackCounter;
@@ -17,13 +18,16 @@ import dev.tapir.engine.stack.wire.EthernetFrame;
 import dev.tapir.engine.stack.wire.Icmpv4Message;
 import dev.tapir.engine.stack.wire.Ipv4Packet;
 import dev.tapir.engine.stack.wire.MacAddress;
+import com.sun.management.ThreadMXBean;
 import dev.tapir.engine.transport.DatagramBatch;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -306,6 +310,65 @@ class NetworkStackTest {
             assertEquals(4, net.a.counters().get(StackCounter.ARP_UNRESOLVED_DROPPED));
             assertEquals(0, net.a.counters().get(StackCounter.IPV4_SENT));
             assertEquals(-1, out.arpCache().find(nobody));
+        }
+    }
+
+    @Test
+    void steadyStateUdpAndPingPathsAllocateNothing() {
+        OneStack one = new OneStack();
+        UdpSocket echo = one.stack.udp().bind(7000, 0);
+        UnsafeBuffer request = new UnsafeBuffer(new byte[2048]);
+        int pingLength = frames.echoRequest(request, 0, HOST_MAC, LinkedStacks.MAC_B, HOST, LinkedStacks.ADDRESS_B, 1,
+                1, 56);
+        UnsafeBuffer datagram = new UnsafeBuffer(new byte[2048]);
+        int udpLength = frames.udp(datagram, 0, HOST_MAC, LinkedStacks.MAC_B, HOST, LinkedStacks.ADDRESS_B, 1234,
+                7000, 1000);
+        one.inject(b -> frames.arpRequest(b, 0, HOST_MAC, HOST, LinkedStacks.ADDRESS_B));
+        try (Arena arena = Arena.ofConfined()) {
+            DatagramBatch batch = new DatagramBatch(arena.allocate(65536), 64);
+            FrameHandlerSink sink = new FrameHandlerSink();
+            Runnable round = () -> {
+                for (int i = 0; i < 16; i++) {
+                    int at = one.host.claim(pingLength);
+                    one.host.transmitBuffer().putBytes(at, request, 0, pingLength);
+                    one.host.commit(one.now, at);
+                    at = one.host.claim(udpLength);
+                    one.host.transmitBuffer().putBytes(at, datagram, 0, udpLength);
+                    one.host.commit(one.now, at);
+                }
+                one.stack.doWork(one.now);
+                // The user side sends every datagram it received back to the host.
+                int n = echo.receive(batch);
+                for (int i = 0; i < n; i++) {
+                    echo.offer(HOST, 1234, batch.buffer(), batch.offset(i), batch.length(i));
+                }
+                one.stack.doWork(one.now);
+                one.host.receive(one.now, sink, 1000);
+                one.now += 1_000_000;
+            };
+            for (int i = 0; i < 2000; i++) {
+                round.run();
+            }
+            ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 1000; i++) {
+                round.run();
+            }
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertEquals(0, allocated, "bytes allocated over 32000 frames in and 32000 out");
+            assertEquals(3000 * 16, one.count(StackCounter.ICMP_ECHO_ANSWERED));
+            assertEquals(3000 * 16, one.count(StackCounter.UDP_SENT));
+            assertEquals(2 * 3000 * 16 + 1, sink.frames);
+        }
+    }
+
+    /** Counts frames without allocating. */
+    private static final class FrameHandlerSink implements FrameHandler {
+        long frames;
+
+        @Override
+        public void onFrame(DirectBuffer buffer, int offset, int length) {
+            frames++;
         }
     }
 }

@@ -399,8 +399,17 @@ public final class Interface implements FrameHandler, IpOutput {
             counters.increment(StackCounter.IPV4_SENT);
             return;
         }
-        int entry = arpCache.find(nextHop(tx.getInt(frame + IP_IN_FRAME + Ipv4Packet.DESTINATION_OFFSET,
-                ByteOrder.BIG_ENDIAN)));
+        int nextHop = nextHop(tx.getInt(frame + IP_IN_FRAME + Ipv4Packet.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN));
+        long neighbour = arpCache.lookup(nextHop, now);
+        if (neighbour != MacAddress.UNRESOLVED) {
+            // Resolved since the claim (a reply was received in between).
+            MacAddress.put(tx, frame + EthernetFrame.DESTINATION_OFFSET, neighbour);
+            device.commit(nowNanos, frame);
+            counters.increment(StackCounter.FRAMES_SENT);
+            counters.increment(StackCounter.IPV4_SENT);
+            return;
+        }
+        int entry = arpCache.find(nextHop);
         int frameLength = IP_IN_FRAME
                 + (tx.getShort(frame + IP_IN_FRAME + Ipv4Packet.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xffff);
         if (entry < 0 || !arpCache.isPending(entry) || !arpCache.enqueue(entry, tx, frame, frameLength)) {
