@@ -350,12 +350,15 @@ class NetworkStackTest {
                 round.run();
             }
             ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+            threads.getCurrentThreadAllocatedBytes();
             long before = threads.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < 1000; i++) {
                 round.run();
             }
             long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-            assertEquals(0, allocated, "bytes allocated over 32000 frames in and 32000 out");
+            // One object per frame would be 64000 objects (over a megabyte); the allowance covers the JVM's own
+            // occasional bookkeeping on this thread (seen: 0 or 72 bytes), not per-frame garbage.
+            assertTrue(allocated < 1024, allocated + " bytes allocated over 32000 frames in and 32000 out");
             assertEquals(3000 * 16, one.count(StackCounter.ICMP_ECHO_ANSWERED));
             assertEquals(3000 * 16, one.count(StackCounter.UDP_SENT));
             assertEquals(2 * 3000 * 16 + 1, sink.frames);
