@@ -33,6 +33,8 @@ class StackRobustnessTest {
     private static final int LISTEN_PORT = 5201;
     private static final int UDP_PORT = 5301;
     private static final int TEMPLATES = 6;
+    /** Frames up to twice the MTU: a device may hand up more than the MTU (offloads, a misconfigured peer). */
+    private static final int MAX_FRAME = 3028;
 
     private final TestFrames frames = new TestFrames();
     private final UnsafeBuffer[] templates = new UnsafeBuffer[TEMPLATES];
@@ -107,7 +109,7 @@ class StackRobustnessTest {
     /** Mutates a copy of a template (or fills pure noise) into {@code scratch}; returns the frame length. */
     private int mutate(SplittableRandom random, UnsafeBuffer scratch) {
         if (random.nextInt(10) == 0) {
-            int length = random.nextInt(0, 1515);
+            int length = random.nextInt(0, MAX_FRAME + 1);
             for (int i = 0; i < length; i++) {
                 scratch.putByte(i, (byte) random.nextInt(256));
             }
@@ -128,8 +130,8 @@ class StackRobustnessTest {
                 case 2 -> scratch.putByte(random.nextInt(Math.min(length, 60)), random.nextBoolean() ? 0 : (byte) 0xff);
                 case 3 -> length = random.nextInt(length + 1);
                 case 4 -> {
-                    int extra = random.nextInt(1, 200);
-                    for (int i = 0; i < extra && length < 1514; i++) {
+                    int extra = random.nextInt(1, random.nextInt(50) == 0 ? 1600 : 200);
+                    for (int i = 0; i < extra && length < MAX_FRAME; i++) {
                         scratch.putByte(length++, (byte) random.nextInt(256));
                     }
                 }
@@ -156,7 +158,7 @@ class StackRobustnessTest {
                     new TcpConfig().sendBufferBytes(1 << 16).receiveBufferBytes(1 << 16));
             UdpSocket udp = net.b.udp().bind(UDP_PORT, 0);
             SplittableRandom random = new SplittableRandom(20240611L);
-            UnsafeBuffer scratch = new UnsafeBuffer(new byte[2048]);
+            UnsafeBuffer scratch = new UnsafeBuffer(new byte[MAX_FRAME]);
             DatagramBatch batch = new DatagramBatch(arena.allocate(1 << 20), 256);
             var iface = net.b.networkInterface();
             for (int i = 0; i < FRAMES; i++) {

@@ -313,7 +313,8 @@ public final class Interface implements FrameHandler, IpOutput {
             counters.increment(StackCounter.ICMP_OTHER);
             return;
         }
-        int l4 = claim(source, Ipv4Packet.PROTOCOL_ICMP, length);
+        // A request larger than our MTU (a device may hand up bigger frames) gets no reply: we never fragment.
+        int l4 = length > maxL4Length(source) ? NO_ROOM : claim(source, Ipv4Packet.PROTOCOL_ICMP, length);
         if (l4 == NO_ROOM) {
             counters.increment(StackCounter.ICMP_ECHO_UNANSWERED);
             return;
