@@ -108,10 +108,11 @@ public final class JsonReport {
             boolean perStream) {
         o.put("start", micros(s.start()));
         o.put("end", micros(s.end()));
-        // iperf3 keeps an interval's duration as a float.
-        o.put("seconds", (double) (float) s.seconds());
+        // iperf3 keeps an interval's duration as a float, and divides by that float.
+        double seconds = (float) s.seconds();
+        o.put("seconds", seconds);
         o.put("bytes", s.bytes());
-        o.put("bits_per_second", s.bitsPerSecond());
+        o.put("bits_per_second", rate(s.bytes(), seconds));
         if (protocol == Protocol.TCP) {
             if (senderHasRetransmits && s.sender()) {
                 o.put("retransmits", s.retransmits());

@@ -65,6 +65,9 @@ public record TestSpec(
         if (bytes > 0 && blocks > 0) {
             throw new IllegalArgumentException("give either bytes (-n) or blocks (-k), not both");
         }
+        if (protocol == Protocol.TCP && blocks > Long.MAX_VALUE / length) {
+            throw new IllegalArgumentException("blocks (-k) times length (-l) is too large");
+        }
         if (bytes == 0 && blocks == 0 && durationNanos <= 0) {
             throw new IllegalArgumentException("duration (-t) must be positive when neither -n nor -k is given");
         }

@@ -25,6 +25,7 @@ public final class UdpReceiver implements Runnable {
     private final long idleTimeoutNanos;
     private final DatagramBatch batch;
     private volatile boolean finReceived;
+    private volatile long firstArrivalNanos;
     private volatile IOException failure;
 
     /**
@@ -73,6 +74,9 @@ public final class UdpReceiver implements Runnable {
                         counters.addError();
                         continue;
                     }
+                    if (firstArrivalNanos == 0) {
+                        firstArrivalNanos = now;
+                    }
                     long sent = codec.sentMicros(memory, offset, length);
                     stats.onDatagram(Math.abs(sequence), sent, arrivalMicros, length);
                     counters.addPackets(1);
@@ -88,6 +92,14 @@ public final class UdpReceiver implements Runnable {
         } finally {
             counters.markEnd(System.nanoTime());
         }
+    }
+
+    /**
+     * When the first valid datagram arrived ({@link System#nanoTime()}), 0 before: iperf2's server measures a test
+     * from there to the FIN.
+     */
+    public long firstArrivalNanos() {
+        return firstArrivalNanos;
     }
 
     /** True when the loop ended on an end-of-test marker. */

@@ -16,6 +16,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class UdpSender implements Runnable {
     /** Pause when the transport had no room for a send. */
     private static final long FULL_BACKOFF_NANOS = 20_000;
+    /** Longest stretch of the rate one send may carry at once. */
+    private static final long BURST_NANOS = 1_000_000;
 
     private final TestSpec spec;
     private final DatagramEndpoint endpoint;
@@ -44,9 +46,22 @@ public final class UdpSender implements Runnable {
         this.codec = codec;
         this.clock = clock;
         this.stop = stop;
-        this.batch = Math.max(1, endpoint.preferredBatch());
+        this.batch = burstLimit(spec, endpoint.preferredBatch());
         this.buffer = Arena.ofAuto().allocate((long) batch * spec.length(), 64);
         PayloadPattern.fillSlots(buffer, spec.length(), batch, prefix);
+    }
+
+    /**
+     * The transport's preferred batch, capped at what the rate allows in {@value #BURST_NANOS} ns: at modest rates a
+     * whole batch at once would be a burst a receiver's socket buffer may not absorb (iperf paces each datagram).
+     */
+    static int burstLimit(TestSpec spec, int preferred) {
+        int batch = Math.max(1, preferred);
+        if (spec.rateBitsPerSecond() == 0) {
+            return batch;
+        }
+        long perBurst = spec.rateBitsPerSecond() / 8 * BURST_NANOS / 1_000_000_000L / spec.length();
+        return (int) Math.max(1, Math.min(batch, perBurst));
     }
 
     @Override

@@ -1,0 +1,226 @@
+package dev.tapir.engine.iperf3;
+
+import dev.tapir.engine.report.Connection;
+import dev.tapir.engine.report.ReportSink;
+import dev.tapir.engine.report.TestResult;
+import dev.tapir.engine.report.TestStart;
+import dev.tapir.engine.test.Protocol;
+import dev.tapir.engine.test.TestSpec;
+import dev.tapir.engine.transport.DatagramBatch;
+import dev.tapir.engine.transport.DatagramEndpoint;
+import dev.tapir.engine.transport.StreamConnection;
+import dev.tapir.engine.transport.Transport;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetSocketAddress;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The client side of iperf3's protocol: runs one test against an iperf3 3.12 server (or a tapir server) through a
+ * {@link Transport}, and returns this side's report. The client decides when the test ends and always sends TEST_END.
+ */
+public final class Iperf3Client {
+    /**
+     * Client settings beyond the test itself.
+     *
+     * @param getServerOutput ask the server for its output ({@code --get-server-output})
+     * @param udpCounters64bit 64-bit UDP counters ({@code --udp-counters-64bit})
+     * @param controlTimeoutMillis how long to wait for each control step of the server (and for connects)
+     */
+    public record Options(boolean getServerOutput, boolean udpCounters64bit, int controlTimeoutMillis) {
+        public static final Options DEFAULT = new Options(false, false, 30_000);
+    }
+
+    /** What the server said besides the results: its output when asked for ({@code --get-server-output}). */
+    public record Outcome(TestResult result, Iperf3Results serverResults) {
+    }
+
+    private static final ValueLayout.OfInt WIRE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    private final Transport transport;
+    private final Options options;
+
+    public Iperf3Client(Transport transport, Options options) {
+        this.transport = transport;
+        this.options = options;
+    }
+
+    /** Runs {@code spec} against {@code server}; {@code sink} gets interval reports as they happen (may be null). */
+    public Outcome run(InetSocketAddress server, TestSpec spec, ReportSink sink) throws IOException {
+        int timeout = options.controlTimeoutMillis();
+        Cookie cookie = Cookie.random();
+        StreamConnection control = transport.connect(server, null, dev.tapir.engine.transport.StreamOptions.DEFAULT,
+                timeout);
+        try (ControlChannel channel = new ControlChannel(control);
+                TestRun run = new TestRun(spec, options.udpCounters64bit(), sink)) {
+            channel.writeCookie(cookie, timeout);
+            expect(channel, ControlState.PARAM_EXCHANGE, timeout);
+            channel.writeJson(parameters(spec).toJson(), timeout);
+            expect(channel, ControlState.CREATE_STREAMS, timeout);
+            List<Connection> connected = createStreams(server, spec, cookie, run, timeout);
+            expect(channel, ControlState.TEST_START, timeout);
+            long timeSecs = System.currentTimeMillis() / 1000;
+            expect(channel, ControlState.TEST_RUNNING, timeout);
+            run.start(false, "tapir-iperf3-client");
+            awaitEnd(channel, spec, run);
+            run.stopSending();
+            channel.writeState(ControlState.TEST_END, timeout);
+            // The server stops its senders on TEST_END, so receivers drain only after it went out.
+            run.finishReceiving();
+            expect(channel, ControlState.EXCHANGE_RESULTS, timeout);
+            channel.writeJson(run.localResults(spec.protocol() == Protocol.TCP).toJson(), timeout);
+            Iperf3Results peer = Iperf3Results.fromJson(channel.readJson(ControlChannel.RESULTS_LIMIT, timeout,
+                    "the server's results"));
+            expect(channel, ControlState.DISPLAY_RESULTS, timeout);
+            channel.writeState(ControlState.IPERF_DONE, timeout);
+            String failure = run.failure();
+            if (failure != null) {
+                throw new Iperf3ProtocolException("data stream failed: " + failure);
+            }
+            boolean localSender = !spec.reverse();
+            TestStart start = Iperf3Reports.start(true, connected, timeSecs, server.getAddress().getHostAddress(),
+                    server.getPort(), cookie, spec);
+            return new Outcome(run.result(start, localSender, peer), peer);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Iperf3ProtocolException("interrupted");
+        }
+    }
+
+    /** The parameters iperf3 3.12 would send for {@code spec}. */
+    Iperf3Parameters parameters(TestSpec spec) {
+        boolean udp = spec.protocol() == Protocol.UDP;
+        int window = udp ? spec.datagramOptions().bufferBytes() : spec.streamOptions().windowBytes();
+        // iperf3 only knows whole seconds; a shorter test is ended by this client's own clock anyway.
+        int seconds = spec.timed() ? (int) Math.max(1, (spec.durationNanos() + 999_999_999L) / 1_000_000_000L) : 0;
+        return new Iperf3Parameters(udp, 0, seconds, spec.bytes(), spec.blocks(), spec.streamOptions().mss(),
+                spec.streamOptions().noDelay(), spec.streams(), spec.reverse(), spec.bidirectional(), window,
+                spec.length(), spec.rateBitsPerSecond(), 1000, spec.streamOptions().congestion(),
+                options.getServerOutput(), options.udpCounters64bit(), Iperf3Parameters.VERSION);
+    }
+
+    /** Opens the data streams: with --bidir first the ones this side sends on, then the ones it receives on. */
+    private List<Connection> createStreams(InetSocketAddress server, TestSpec spec, Cookie cookie, TestRun run,
+            int timeout) throws IOException {
+        List<Connection> connected = new ArrayList<>();
+        int total = spec.bidirectional() ? 2 * spec.streams() : spec.streams();
+        for (int i = 0; i < total; i++) {
+            boolean sending = spec.bidirectional() ? i < spec.streams() : !spec.reverse();
+            int id = DataStream.idOf(i);
+            DataStream stream;
+            if (spec.protocol() == Protocol.TCP) {
+                StreamConnection c = transport.connect(server, null, spec.streamOptions(), timeout);
+                stream = new DataStream(id, sending, c, null, TestRun.countersFor(spec, sending));
+                run.streams.add(stream);
+                writeCookie(c, cookie, timeout);
+                connected.add(new Connection(id, c.localAddress().getAddress().getHostAddress(),
+                        c.localAddress().getPort(), c.remoteAddress().getAddress().getHostAddress(),
+                        c.remoteAddress().getPort()));
+            } else {
+                InetSocketAddress any = new InetSocketAddress(server.getAddress() instanceof java.net.Inet6Address
+                        ? "::" : "0.0.0.0", 0);
+                DatagramEndpoint e = transport.bindDatagram(any, spec.datagramOptions());
+                stream = new DataStream(id, sending, null, e, TestRun.countersFor(spec, sending));
+                run.streams.add(stream);
+                e.connect(server);
+                udpConnect(e, timeout);
+                connected.add(new Connection(id, e.localAddress().getAddress().getHostAddress(),
+                        e.localAddress().getPort(), server.getAddress().getHostAddress(), server.getPort()));
+            }
+        }
+        return connected;
+    }
+
+    private static void writeCookie(StreamConnection c, Cookie cookie, int timeout) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment wire = arena.allocateFrom(ValueLayout.JAVA_BYTE, cookie.wire());
+            long done = 0;
+            long deadline = System.nanoTime() + timeout * 1_000_000L;
+            while (done < Cookie.SIZE) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new Iperf3ProtocolException("timed out sending the cookie on a data connection");
+                }
+                done += c.write(wire, done, (int) (Cookie.SIZE - done), timeout);
+            }
+        }
+    }
+
+    /** Sends "9876" until the server answers "6789" (or the legacy reply), as the iperf3 client does once. */
+    private static void udpConnect(DatagramEndpoint e, int timeout) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment request = arena.allocate(UdpConnect.LENGTH);
+            request.set(WIRE_INT, 0, UdpConnect.REQUEST);
+            e.send(request, 0, UdpConnect.LENGTH, 1);
+            DatagramBatch batch = new DatagramBatch(arena.allocate(64 * 1024), 1);
+            long deadline = System.nanoTime() + timeout * 1_000_000L;
+            while (System.nanoTime() - deadline < 0) {
+                if (e.receive(batch, 200) == 0) {
+                    continue;
+                }
+                if (batch.length(0) >= UdpConnect.LENGTH) {
+                    int reply = batch.buffer().get(WIRE_INT, batch.offset(0));
+                    if (reply == UdpConnect.REPLY || reply == UdpConnect.LEGACY_REPLY) {
+                        return;
+                    }
+                }
+            }
+            throw new Iperf3ProtocolException("the server did not answer the UDP connect datagram within "
+                    + timeout + " ms");
+        }
+    }
+
+    /**
+     * Waits until the test is over: the duration passed, or -n/-k were sent (or, in -R, received). Watches the
+     * control connection meanwhile, since the server may abort the test.
+     */
+    private void awaitEnd(ControlChannel channel, TestSpec spec, TestRun run) throws IOException {
+        long deadline = System.nanoTime() + spec.durationNanos();
+        long limit = spec.protocol() == Protocol.TCP ? spec.byteLimit() : spec.datagramLimit() * spec.length();
+        boolean sends = !spec.reverse() || spec.bidirectional();
+        while (true) {
+            if (spec.timed()) {
+                if (System.nanoTime() - deadline >= 0) {
+                    return;
+                }
+            } else if ((sends && run.streams.sendersFinished())
+                    || (!sends || spec.bidirectional()) && run.streams.bytesReceived() >= limit) {
+                return;
+            }
+            if (run.failure() != null && run.streams.sendersFinished()) {
+                return;
+            }
+            int state = channel.pollState(20, "the end of the test");
+            if (state != Integer.MIN_VALUE) {
+                failOn((byte) state, channel, options.controlTimeoutMillis());
+            }
+        }
+    }
+
+    private static void expect(ControlChannel channel, byte expected, int timeout) throws IOException {
+        byte state = channel.readState(timeout, ControlState.name(expected));
+        if (state != expected) {
+            failOn(state, channel, timeout);
+        }
+    }
+
+    /** Turns an unexpected state from the server into the error iperf3's client would print. */
+    private static void failOn(byte state, ControlChannel channel, int timeout) throws IOException {
+        switch (state) {
+            case ControlState.ACCESS_DENIED -> throw new Iperf3ProtocolException(
+                    "the server is busy running a test. try again later");
+            case ControlState.SERVER_ERROR -> {
+                int iperfErrno = channel.readInt(timeout, "the server's error code");
+                int errno = channel.readInt(timeout, "the server's errno");
+                throw new Iperf3ProtocolException("the server reported an error (iperf3 error " + iperfErrno
+                        + (errno != 0 ? ", errno " + errno : "") + ")");
+            }
+            case ControlState.SERVER_TERMINATE -> throw new Iperf3ProtocolException("the server has terminated");
+            default -> throw new Iperf3ProtocolException("the server sent an unexpected state "
+                    + ControlState.name(state));
+        }
+    }
+}

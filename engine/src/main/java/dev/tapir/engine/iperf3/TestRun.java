@@ -1,0 +1,172 @@
+package dev.tapir.engine.iperf3;
+
+import dev.tapir.engine.report.CpuUtilization;
+import dev.tapir.engine.report.Interval;
+import dev.tapir.engine.report.ReportSink;
+import dev.tapir.engine.report.StreamResult;
+import dev.tapir.engine.report.TcpFigures;
+import dev.tapir.engine.report.TestResult;
+import dev.tapir.engine.report.TestStart;
+import dev.tapir.engine.report.Transfer;
+import dev.tapir.engine.report.UdpFigures;
+import dev.tapir.engine.test.IntervalReporter;
+import dev.tapir.engine.test.Protocol;
+import dev.tapir.engine.test.ReportedStream;
+import dev.tapir.engine.test.StreamCounters;
+import dev.tapir.engine.test.TestClock;
+import dev.tapir.engine.test.TestSpec;
+import dev.tapir.engine.test.UdpReceiveStats;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * One side of one running iperf3 test: its data streams, the interval reporter sampling them, and the figures
+ * exchanged at the end. Shared by {@link Iperf3Client} and {@link Iperf3Server}; both sides run the same code.
+ */
+final class TestRun implements AutoCloseable {
+    final TestSpec spec;
+    final DataStreams streams = new DataStreams();
+    final Iperf3DatagramHeader codec;
+    private final List<Interval> intervals = Collections.synchronizedList(new ArrayList<>());
+    private final ReportSink sink;
+    private IntervalReporter reporter;
+    private ProcessCpu cpu;
+    private double[] cpuPercent = {0, 0, 0};
+
+    TestRun(TestSpec spec, boolean counter64, ReportSink sink) {
+        this.spec = spec;
+        this.codec = new Iperf3DatagramHeader(counter64);
+        this.sink = sink;
+    }
+
+    /** Counters for a new stream: UDP receivers also keep loss and jitter. */
+    static StreamCounters countersFor(TestSpec spec, boolean sending) {
+        return spec.protocol() == Protocol.UDP && !sending
+                ? new StreamCounters(new UdpReceiveStats())
+                : new StreamCounters();
+    }
+
+    void start(boolean runUntilStopped, String threadPrefix) {
+        cpu = new ProcessCpu();
+        streams.start(spec, codec, runUntilStopped, threadPrefix);
+        List<ReportedStream> reported = new ArrayList<>();
+        for (DataStream s : streams.streams) {
+            reported.add(new ReportedStream(s.id, s.sending, s.counters, s.sending ? s.connection : null));
+        }
+        reporter = new IntervalReporter(streams.clock(), spec.intervalNanos(), reported, interval -> {
+            intervals.add(interval);
+            if (sink != null) {
+                sink.onInterval(interval);
+            }
+        });
+        reporter.start();
+    }
+
+    /** Stops this side's senders (TCP sends FIN after the last byte). */
+    void stopSending() throws InterruptedException {
+        streams.stopSenders();
+    }
+
+    /** After TEST_END: receivers drain what is still in flight, then the reporter stops. */
+    void finishReceiving() throws InterruptedException {
+        streams.drainReceivers();
+        reporter.stop(true);
+        cpuPercent = cpu.percentSinceStart();
+    }
+
+    /** This side's results for the peer, as iperf3's send_results() builds them. */
+    Iperf3Results localResults(boolean tcp) {
+        boolean sends = streams.streams.stream().anyMatch(s -> s.sending);
+        List<Iperf3Results.Stream> list = new ArrayList<>();
+        String congestion = null;
+        for (DataStream s : streams.streams) {
+            double seconds = seconds(s);
+            UdpReceiveStats udp = s.counters.udp();
+            long retransmits = -1;
+            if (s.sending && tcp) {
+                retransmits = Math.max(0, s.tcpStats.retransmits);
+                congestion = congestion == null ? s.tcpStats.congestion : congestion;
+            } else if (tcp && s.connection != null && congestion == null && s.connection.tcpStats(s.tcpStats)) {
+                congestion = s.tcpStats.congestion;
+            }
+            list.add(new Iperf3Results.Stream(s.id, s.counters.bytes(), retransmits,
+                    udp == null ? 0 : udp.jitterMillis() / 1000.0,
+                    udp == null ? 0 : udp.lost(),
+                    tcp ? 0 : (s.sending ? s.counters.packets() : udp.highestSequence()),
+                    0, seconds));
+        }
+        long senderHasRetransmits = !sends ? -1 : (tcp ? 1 : 0);
+        return new Iperf3Results(cpuPercent[0], cpuPercent[1], cpuPercent[2], senderHasRetransmits, congestion, list,
+                null, null);
+    }
+
+    private double seconds(DataStream s) {
+        long start = s.counters.startNanos();
+        long end = s.counters.endNanos();
+        return start == 0 || end < start ? 0 : (end - start) / 1e9;
+    }
+
+    /** The report of this side: local counters for what it did, the peer's results for the other half. */
+    TestResult result(TestStart start, boolean localSender, Iperf3Results peer) {
+        TestClock clock = streams.clock();
+        List<StreamResult> results = new ArrayList<>();
+        for (int i = 0; i < streams.streams.size(); i++) {
+            DataStream s = streams.streams.get(i);
+            long startNanos = s.counters.startNanos();
+            double localStart = startNanos == 0 ? 0 : clock.seconds(startNanos);
+            double localEnd = s.counters.endNanos() == 0 ? localStart : clock.seconds(s.counters.endNanos());
+            Transfer local = Transfer.of(Math.max(0, localStart), localEnd, s.counters.bytes());
+            Iperf3Results.Stream remote = peer == null ? null : peer.stream(s.id);
+            Transfer other = remote == null ? Transfer.NONE
+                    : Transfer.of(remote.startTime(), remote.endTime(), Math.max(0, remote.bytes()));
+            UdpReceiveStats stats = s.counters.udp();
+            TcpFigures tcp;
+            UdpFigures udp = null;
+            if (s.sending) {
+                tcp = spec.protocol() == Protocol.TCP ? reporter.tcpFigures(i) : TcpFigures.UNKNOWN;
+                if (spec.protocol() == Protocol.UDP) {
+                    udp = remote == null ? new UdpFigures(0, 0, 0, 0)
+                            : new UdpFigures(remote.jitterSeconds() * 1000.0, Math.max(0, remote.errors()),
+                                    Math.max(0, remote.packets()), 0);
+                }
+                results.add(new StreamResult(s.id, local, other, tcp, udp, s.counters.packets()));
+            } else {
+                tcp = remote == null || spec.protocol() == Protocol.UDP ? TcpFigures.UNKNOWN
+                        : new TcpFigures(remote.retransmits(), -1, -1, -1, -1, -1);
+                if (stats != null) {
+                    udp = new UdpFigures(stats.jitterMillis(), stats.lost(), stats.highestSequence(),
+                            stats.outOfOrder());
+                }
+                results.add(new StreamResult(s.id, other, local, tcp, udp,
+                        remote == null ? 0 : Math.max(0, remote.packets())));
+            }
+        }
+        CpuUtilization cpuUse = new CpuUtilization(cpuPercent[0], cpuPercent[1], cpuPercent[2],
+                peer == null ? 0 : peer.cpuUtilTotal(), peer == null ? 0 : peer.cpuUtilUser(),
+                peer == null ? 0 : peer.cpuUtilSystem());
+        String localCongestion = null;
+        for (DataStream s : streams.streams) {
+            if (s.tcpStats.congestion != null) {
+                localCongestion = s.tcpStats.congestion;
+                break;
+            }
+        }
+        String remoteCongestion = peer == null ? null : peer.congestionUsed();
+        return new TestResult(start, new ArrayList<>(intervals), results, localSender, cpuUse,
+                localSender ? localCongestion : remoteCongestion, localSender ? remoteCongestion : localCongestion);
+    }
+
+    /** The first data-path error, as one line, or null. */
+    String failure() {
+        return streams.failure();
+    }
+
+    @Override
+    public void close() {
+        if (reporter != null) {
+            reporter.close();
+        }
+        streams.close();
+    }
+}

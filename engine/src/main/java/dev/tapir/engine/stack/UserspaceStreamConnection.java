@@ -1,0 +1,94 @@
+package dev.tapir.engine.stack;
+
+import dev.tapir.engine.stack.tcp.TcpSocket;
+import dev.tapir.engine.transport.StreamConnection;
+import dev.tapir.engine.transport.TcpStats;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * A TCP connection of the userspace stack. Reads and writes copy between the caller's segment and the socket's rings
+ * (the only copy on the user side); the reading and the writing thread each wait with their own idle strategy.
+ */
+final class UserspaceStreamConnection implements StreamConnection {
+    private final TcpSocket socket;
+    private final InetSocketAddress localAddress;
+    private final InetSocketAddress remoteAddress;
+    private final IdleStrategy readIdle = UserspaceTransport.idleStrategy();
+    private final IdleStrategy writeIdle = UserspaceTransport.idleStrategy();
+
+    UserspaceStreamConnection(TcpSocket socket) {
+        this.socket = socket;
+        this.localAddress = UserspaceTransport.endpoint(socket.localAddress(), socket.localPort());
+        this.remoteAddress = UserspaceTransport.endpoint(socket.remoteAddress(), socket.remotePort());
+    }
+
+    @Override
+    public int write(MemorySegment src, long offset, int length, int timeoutMillis) throws IOException {
+        long deadline = UserspaceTransport.deadline(timeoutMillis);
+        writeIdle.reset();
+        while (true) {
+            int written = socket.write(src, offset, length);
+            if (written > 0 || length == 0) {
+                return written;
+            }
+            if (written < 0) {
+                throw new SocketException(socket.isReset() ? "connection reset" : "connection closed for sending");
+            }
+            if (UserspaceTransport.expired(deadline)) {
+                return 0;
+            }
+            writeIdle.idle();
+        }
+    }
+
+    @Override
+    public int read(MemorySegment dst, long offset, int length, int timeoutMillis) throws IOException {
+        long deadline = UserspaceTransport.deadline(timeoutMillis);
+        readIdle.reset();
+        while (true) {
+            int read = socket.read(dst, offset, length);
+            if (read > 0 || length == 0) {
+                return read;
+            }
+            if (read < 0) {
+                if (socket.isReset()) {
+                    throw new SocketException("connection reset");
+                }
+                return EOF;
+            }
+            if (UserspaceTransport.expired(deadline)) {
+                return 0;
+            }
+            readIdle.idle();
+        }
+    }
+
+    @Override
+    public void shutdownOutput() {
+        socket.shutdownOutput();
+    }
+
+    @Override
+    public boolean tcpStats(TcpStats into) {
+        return socket.tcpStats(into);
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return remoteAddress;
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+}

@@ -1,0 +1,131 @@
+package dev.tapir.engine.transport.kernel;
+
+import dev.tapir.engine.transport.StreamConnection;
+import dev.tapir.engine.transport.TcpStats;
+import dev.tapir.nativeio.Libc;
+import dev.tapir.nativeio.Sockets;
+import dev.tapir.nativeio.SyscallException;
+import dev.tapir.nativeio.TcpInfo;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A connected kernel TCP socket (non-blocking). The reader and the writer each have their own pollfd, and the
+ * TCP_INFO sampler its own buffer, so the three may run on different threads without allocating.
+ */
+public final class KernelStreamConnection implements StreamConnection {
+    /** Bytes of tcp_info up to and including tcpi_total_retrans: every field tcpStats reads. */
+    private static final long TCP_INFO_NEEDED =
+            TcpInfo.LAYOUT.byteOffset(MemoryLayout.PathElement.groupElement("tcpi_pacing_rate"));
+
+    private final int fd;
+    private final MemorySegment readPollfd;
+    private final MemorySegment writePollfd;
+    private final MemorySegment tcpInfo;
+    private final MemorySegment tcpInfoLength;
+    private final String congestion;
+    private final InetSocketAddress localAddress;
+    private final InetSocketAddress remoteAddress;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    KernelStreamConnection(int fd) throws SyscallException {
+        this.fd = fd;
+        // automatic arena: a reader may still sit in poll on another thread when close() runs
+        Arena arena = Arena.ofAuto();
+        this.readPollfd = arena.allocate(Libc.POLLFD);
+        this.writePollfd = arena.allocate(Libc.POLLFD);
+        this.tcpInfo = arena.allocate(TcpInfo.LAYOUT);
+        this.tcpInfoLength = arena.allocate(ValueLayout.JAVA_INT);
+        this.congestion = Sockets.getsockoptString(fd, Sockets.IPPROTO_TCP, Sockets.TCP_CONGESTION,
+                Sockets.TCP_CA_NAME_MAX);
+        this.localAddress = Sockets.localAddress(fd);
+        this.remoteAddress = Sockets.remoteAddress(fd);
+    }
+
+    @Override
+    public int write(MemorySegment src, long offset, int length, int timeoutMillis) throws IOException {
+        int n = Sockets.send(fd, src, offset, length, Sockets.MSG_NOSIGNAL);
+        if (n == Libc.AGAIN) {
+            if (Libc.pollOne(writePollfd, fd, Libc.POLLOUT, timeoutMillis) == 0) {
+                return 0;
+            }
+            n = Sockets.send(fd, src, offset, length, Sockets.MSG_NOSIGNAL);
+        }
+        return n == Libc.AGAIN ? 0 : n;
+    }
+
+    @Override
+    public int read(MemorySegment dst, long offset, int length, int timeoutMillis) throws IOException {
+        int n = Sockets.recv(fd, dst, offset, length, 0);
+        if (n == Libc.AGAIN) {
+            if (Libc.pollOne(readPollfd, fd, Libc.POLLIN, timeoutMillis) == 0) {
+                return 0;
+            }
+            n = Sockets.recv(fd, dst, offset, length, 0);
+            if (n == Libc.AGAIN) {
+                return 0;
+            }
+        }
+        return n == 0 && length > 0 ? EOF : n;
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        Sockets.shutdown(fd, Sockets.SHUT_WR);
+    }
+
+    /** Not safe for two concurrent callers (one buffer); the reporter that samples a stream is one thread. */
+    @Override
+    public boolean tcpStats(TcpStats into) {
+        if (closed.get()) {
+            return false;
+        }
+        tcpInfoLength.set(ValueLayout.JAVA_INT, 0, (int) tcpInfo.byteSize());
+        int length;
+        try {
+            length = Sockets.getsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_INFO, tcpInfo, tcpInfoLength);
+        } catch (SyscallException e) {
+            return false;
+        }
+        if (length < TCP_INFO_NEEDED) {
+            return false;
+        }
+        long mss = TcpInfo.u32(TcpInfo.SND_MSS, tcpInfo);
+        into.retransmits = TcpInfo.u32(TcpInfo.TOTAL_RETRANS, tcpInfo);
+        into.congestionWindowBytes = TcpInfo.u32(TcpInfo.SND_CWND, tcpInfo) * mss;
+        into.rttMicros = TcpInfo.u32(TcpInfo.RTT, tcpInfo);
+        into.rttVarianceMicros = TcpInfo.u32(TcpInfo.RTTVAR, tcpInfo);
+        into.sendMss = (int) mss;
+        into.pathMtu = (int) TcpInfo.u32(TcpInfo.PMTU, tcpInfo);
+        into.congestion = congestion;
+        return true;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return remoteAddress;
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                // wakes a reader or writer waiting in poll on another thread before the descriptor goes away
+                Sockets.shutdown(fd, Sockets.SHUT_RDWR);
+            } catch (SyscallException ignored) {
+                // ENOTCONN when the peer already reset the connection; close below still releases it
+            }
+            KernelTransport.closeQuietly(fd);
+        }
+    }
+}

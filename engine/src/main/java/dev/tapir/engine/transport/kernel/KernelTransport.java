@@ -1,0 +1,111 @@
+package dev.tapir.engine.transport.kernel;
+
+import dev.tapir.engine.transport.DatagramEndpoint;
+import dev.tapir.engine.transport.DatagramOptions;
+import dev.tapir.engine.transport.StreamConnection;
+import dev.tapir.engine.transport.StreamListener;
+import dev.tapir.engine.transport.StreamOptions;
+import dev.tapir.engine.transport.Transport;
+import dev.tapir.nativeio.SockAddr;
+import dev.tapir.nativeio.Sockets;
+import dev.tapir.nativeio.SyscallException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/**
+ * The transport on the kernel's own TCP and UDP, called through FFM. Every socket is non-blocking; waits happen in
+ * poll with the caller's timeout, so a call that finds data or room costs one system call.
+ */
+public final class KernelTransport implements Transport {
+    private static final int LISTEN_BACKLOG = 128;
+
+    @Override
+    public String name() {
+        return "kernel";
+    }
+
+    @Override
+    public StreamListener listen(InetSocketAddress local, StreamOptions options) throws IOException {
+        int fd = Sockets.socket(SockAddr.family(local), Sockets.SOCK_STREAM | Sockets.SOCK_NONBLOCK, 0);
+        try {
+            Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR, 1);
+            // buffer sizes and MSS must be on the listener: the window scale and MSS go out in the SYN-ACK
+            applyBeforeConnect(fd, options);
+            Sockets.bind(fd, local);
+            Sockets.listen(fd, LISTEN_BACKLOG);
+            return new KernelStreamListener(fd, options);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    @Override
+    public StreamConnection connect(InetSocketAddress remote, InetSocketAddress local, StreamOptions options,
+            int timeoutMillis) throws IOException {
+        int fd = Sockets.socket(SockAddr.family(remote), Sockets.SOCK_STREAM | Sockets.SOCK_NONBLOCK, 0);
+        try {
+            applyBeforeConnect(fd, options);
+            if (local != null) {
+                Sockets.bind(fd, local);
+            }
+            Sockets.connect(fd, remote, timeoutMillis);
+            return new KernelStreamConnection(fd);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    @Override
+    public DatagramEndpoint bindDatagram(InetSocketAddress local, DatagramOptions options) throws IOException {
+        int fd = Sockets.socket(SockAddr.family(local), Sockets.SOCK_DGRAM | Sockets.SOCK_NONBLOCK, 0);
+        try {
+            if (options.bufferBytes() > 0) {
+                Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF, options.bufferBytes());
+                Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, options.bufferBytes());
+            }
+            Sockets.bind(fd, local);
+            return new KernelDatagramEndpoint(fd, options.segmentationOffload());
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    /** The kernel transport holds no resources of its own: each endpoint closes its socket. */
+    @Override
+    public void close() {
+    }
+
+    /** -w, -M, -N, -C: the options that must be set before the handshake. */
+    static void applyBeforeConnect(int fd, StreamOptions options) throws SyscallException {
+        if (options.windowBytes() > 0) {
+            Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF, options.windowBytes());
+            Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, options.windowBytes());
+        }
+        if (options.mss() > 0) {
+            Sockets.setsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_MAXSEG, options.mss());
+        }
+        applyAfterAccept(fd, options);
+    }
+
+    /** -N and -C, which an accepted socket is given again rather than trusting inheritance from the listener. */
+    static void applyAfterAccept(int fd, StreamOptions options) throws SyscallException {
+        if (options.noDelay()) {
+            Sockets.setsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
+        }
+        if (options.congestion() != null) {
+            Sockets.setsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_CONGESTION, options.congestion());
+        }
+    }
+
+    /** Closes a socket on a path that is already failing or shutting down, where a second error adds nothing. */
+    static void closeQuietly(int fd) {
+        try {
+            Sockets.close(fd);
+        } catch (SyscallException ignored) {
+            // the descriptor is released by the kernel even when close reports an error
+        }
+    }
+}

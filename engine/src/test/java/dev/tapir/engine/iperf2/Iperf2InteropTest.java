@@ -1,0 +1,356 @@
+package dev.tapir.engine.iperf2;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tapir.engine.report.TestResult;
+import dev.tapir.engine.report.UdpFigures;
+import dev.tapir.engine.test.Protocol;
+import dev.tapir.engine.test.TestSpec;
+import dev.tapir.engine.transport.DatagramOptions;
+import dev.tapir.engine.transport.StreamOptions;
+import dev.tapir.engine.transport.Transport;
+import dev.tapir.engine.transport.kernel.KernelTransport;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** tapir's iperf2 dialect against the real iperf 2.1.8 (/usr/bin/iperf) on loopback, both directions, TCP and UDP. */
+class Iperf2InteropTest {
+    private static final String IPERF = "/usr/bin/iperf";
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static final long SECOND = 1_000_000_000L;
+    /** iperf's server report line: interval, transfer, bandwidth, jitter, lost/total. */
+    private static final Pattern SERVER_REPORT = Pattern.compile(
+            "sec\\s+\\S+ \\S*Bytes\\s+\\S+ \\S*bits/sec\\s+([0-9.]+) ms\\s+(\\d+)/(\\d+) \\(");
+
+    @TempDir
+    Path dir;
+    private Transport transport;
+    private final List<Process> processes = new ArrayList<>();
+    private final List<Iperf2Server> servers = new ArrayList<>();
+
+    @BeforeEach
+    void open() {
+        transport = new KernelTransport();
+    }
+
+    @AfterEach
+    void cleanUp() {
+        for (Process p : processes) {
+            p.destroyForcibly();
+        }
+        for (Iperf2Server s : servers) {
+            s.close();
+        }
+        transport.close();
+    }
+
+    // ---- tapir client -> iperf -s ----
+
+    @Test
+    void tapirTcpClientSendsExactByteCountToIperfServer() throws Exception {
+        int port = freePort();
+        Path out = startIperf("-s", "-p", String.valueOf(port), "-y", "C");
+        waitForListener(port);
+        long n = 3_000_000;
+        TestResult r = Iperf2Client.run(transport, new InetSocketAddress(LOOPBACK, port), tcp(n, 0), null, System.err);
+        assertEquals(n, r.streams().get(0).sent().bytes());
+        String[] line = awaitCsvLine(out);
+        assertEquals(n, Long.parseLong(line[7]));
+        assertEquals(String.valueOf(r.start().connected().get(0).localPort()), line[2], "client port first");
+    }
+
+    @Test
+    void tapirTcpClientTimedMatchesIperfServerCount() throws Exception {
+        int port = freePort();
+        Path out = startIperf("-s", "-p", String.valueOf(port), "-y", "C");
+        waitForListener(port);
+        TestResult r = Iperf2Client.run(transport, new InetSocketAddress(LOOPBACK, port), tcp(0, SECOND), null,
+                System.err);
+        long sent = r.streams().get(0).sent().bytes();
+        assertTrue(sent > ClientHeader.LENGTH, "sent " + sent);
+        assertEquals(sent, Long.parseLong(awaitCsvLine(out)[7]));
+    }
+
+    @Test
+    void tapirUdpClientGetsServerReportFromIperfServer() throws Exception {
+        int port = freePort();
+        Path out = startIperf("-s", "-u", "-p", String.valueOf(port), "-y", "C");
+        Thread.sleep(300);
+        ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+        TestResult r = Iperf2Client.run(transport, new InetSocketAddress(LOOPBACK, port), udp(0, SECOND, 10_000_000),
+                null, new PrintStream(warnings, true, StandardCharsets.UTF_8));
+        assertEquals("", warnings.toString(StandardCharsets.UTF_8));
+        var stream = r.streams().get(0);
+        UdpFigures udp = stream.udp();
+        assertNotNull(udp, "server report parsed");
+        assertEquals(stream.sent().bytes(), stream.received().bytes(),
+                "server got every byte, FIN included: " + udp + " " + stream + " " + Files.readString(out));
+        assertEquals(stream.sentPackets(), udp.packets());
+        assertEquals(0, udp.lostPackets());
+        assertEquals(0, udp.outOfOrder());
+        assertTrue(udp.jitterMillis() >= 0 && udp.jitterMillis() < 50, "jitter " + udp.jitterMillis());
+        assertTrue(stream.received().seconds() > 0.8 && stream.received().seconds() < 1.5);
+        String[] line = awaitCsvLine(out);
+        assertEquals(stream.received().bytes(), Long.parseLong(line[7]));
+        assertEquals(0, Long.parseLong(line[10]));
+        assertEquals(udp.packets(), Long.parseLong(line[11]));
+    }
+
+    // ---- iperf -c -> tapir server ----
+
+    @Test
+    void iperfTcpClientByteCountToTapirServer() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
+        int port = startServer(Protocol.TCP, results);
+        Path out = startIperf("-c", "127.0.0.1", "-p", String.valueOf(port), "-n", "3000000", "-y", "C");
+        Process p = processes.get(processes.size() - 1);
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        TestResult r = results.poll(10, TimeUnit.SECONDS);
+        assertNotNull(r);
+        assertEquals(3_000_000, r.streams().get(0).received().bytes());
+        String[] line = awaitCsvLine(out);
+        assertEquals(3_000_000, Long.parseLong(line[7]));
+        String[] ours = Iperf2Csv.render(r).strip().split(",");
+        assertEquals(List.of(line[1], line[2], line[3], line[4]), List.of(ours[1], ours[2], ours[3], ours[4]),
+                "client endpoint first on both sides");
+    }
+
+    @Test
+    void iperfTcpClientTimedToTapirServer() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
+        int port = startServer(Protocol.TCP, results);
+        Path out = startIperf("-c", "127.0.0.1", "-p", String.valueOf(port), "-t", "1", "-y", "C");
+        Process p = processes.get(processes.size() - 1);
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        TestResult r = results.poll(10, TimeUnit.SECONDS);
+        assertNotNull(r);
+        assertEquals(Long.parseLong(awaitCsvLine(out)[7]), r.streams().get(0).received().bytes());
+    }
+
+    @Test
+    void iperfUdpClientPrintsValidServerReportFromTapirServer() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
+        int port = startServer(Protocol.UDP, results);
+        Path out = startIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-b", "10M", "-t", "1");
+        Process p = processes.get(processes.size() - 1);
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        String text = Files.readString(out);
+        assertFalse(text.contains("WARNING"), text);
+        Matcher m = SERVER_REPORT.matcher(text);
+        assertTrue(m.find(), text);
+        TestResult r = results.poll(10, TimeUnit.SECONDS);
+        assertNotNull(r);
+        UdpFigures udp = r.streams().get(0).udp();
+        assertEquals(0, Long.parseLong(m.group(2)), text);
+        assertEquals(udp.packets(), Long.parseLong(m.group(3)), text);
+        assertEquals(Math.floor(udp.jitterMillis() * 1000) / 1000, Double.parseDouble(m.group(1)), 0.0015, text);
+        assertTrue(udp.packets() > 800, "10 × 2^20 bit/s of 1470-byte datagrams for 1 s: " + udp.packets());
+        assertEquals(0, udp.lostPackets());
+    }
+
+    @Test
+    void iperfUdpClientByteCountToTapirServer() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
+        int port = startServer(Protocol.UDP, results);
+        Path out = startIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-b", "10M", "-n", "100000",
+                "-y", "C");
+        Process p = processes.get(processes.size() - 1);
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        TestResult r = results.poll(10, TimeUnit.SECONDS);
+        assertNotNull(r);
+        // 2.1.8 sends exactly 100000 bytes of data (a short last datagram), then a full-size FIN that counts.
+        assertEquals(100_000 + 1470, r.streams().get(0).received().bytes());
+        assertEquals(Long.parseLong(awaitCsvLine(out)[7]), r.streams().get(0).received().bytes());
+        assertEquals(0, r.streams().get(0).udp().lostPackets());
+    }
+
+    // ---- crafted datagrams -> tapir server ----
+
+    @Test
+    void oldTwelveByteHeaderSenderGetsReport() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
+        int port = startServer(Protocol.UDP, results);
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+            socket.connect(new InetSocketAddress(LOOPBACK, port));
+            for (int id = 1; id <= 100; id++) {
+                socket.send(oldDatagram(id, 1470));
+                if (id % 10 == 0) {
+                    Thread.sleep(1); // about 1.5 MB/s: well inside the receive buffer, as the §7 sender's 1.1 ms gaps
+                }
+            }
+            ByteBuffer report = finUntilReport(socket, -101);
+            assertEquals(ServerReport.LENGTH, report.remaining());
+            assertEquals(ServerReport.FLAGS, report.getInt(ServerReport.FLAGS_OFFSET));
+            assertEquals(148_470, report.getInt(ServerReport.TOTAL_LEN2_OFFSET));
+            assertEquals(101, report.getInt(ServerReport.DATAGRAMS_OFFSET));
+            assertEquals(0, report.getInt(ServerReport.ERROR_CNT_OFFSET));
+            assertEquals(0, report.getInt(ServerReport.OUTORDER_CNT_OFFSET));
+            assertEquals(101, report.getInt(ServerReport.CNT_TRANSIT_OFFSET));
+        }
+        TestResult r = results.poll(10, TimeUnit.SECONDS);
+        assertNotNull(r);
+        assertEquals(148_470, r.streams().get(0).received().bytes());
+    }
+
+    @Test
+    void garbageIsCountedAndDroppedThenANormalTestCompletes() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
+        Iperf2Server server = new Iperf2Server(transport, new InetSocketAddress(LOOPBACK, 0), Protocol.UDP,
+                new Iperf2Server.Options(0, null, null, null, results::add));
+        servers.add(server);
+        Thread serving = Thread.ofPlatform().daemon().start(() -> serveQuietly(server, false));
+        int port = server.localAddress().getPort();
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+            socket.connect(new InetSocketAddress(LOOPBACK, port));
+            for (int i = 0; i < 5; i++) {
+                socket.send(new DatagramPacket(new byte[] {1, 2, 3, 4, 5}, 5));
+                socket.send(oldDatagram(0, 40));
+            }
+            for (int id = 1; id <= 20; id++) {
+                socket.send(oldDatagram(id, 200));
+            }
+            ByteBuffer report = finUntilReport(socket, -21);
+            assertEquals(21, report.getInt(ServerReport.DATAGRAMS_OFFSET));
+            assertEquals(20 * 200 + 1470, report.getInt(ServerReport.TOTAL_LEN2_OFFSET), "the 1470-byte FIN counts");
+            assertEquals(0, report.getInt(ServerReport.ERROR_CNT_OFFSET));
+        }
+        assertNotNull(results.poll(10, TimeUnit.SECONDS));
+        assertEquals(10, server.droppedDatagrams());
+        // The server is ready for the next test: a real 2.1.8 client completes one.
+        Path out = startIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-n", "14700");
+        Process p = processes.get(processes.size() - 1);
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        assertTrue(SERVER_REPORT.matcher(Files.readString(out)).find(), Files.readString(out));
+        TestResult second = results.poll(10, TimeUnit.SECONDS);
+        assertNotNull(second);
+        assertEquals(11, second.streams().get(0).udp().packets());
+        server.close();
+        serving.join(5_000);
+        assertFalse(serving.isAlive());
+    }
+
+    // ---- helpers ----
+
+    private static TestSpec tcp(long bytes, long durationNanos) {
+        return new TestSpec(Protocol.TCP, Iperf2Client.DEFAULT_TCP_LENGTH, bytes, 0, durationNanos, 0, 0, 1, false,
+                false, StreamOptions.DEFAULT, DatagramOptions.DEFAULT, false);
+    }
+
+    private static TestSpec udp(long bytes, long durationNanos, long rate) {
+        return new TestSpec(Protocol.UDP, Iperf2Client.DEFAULT_UDP_LENGTH, bytes, 0, durationNanos, 0, rate, 1,
+                false, false, StreamOptions.DEFAULT, DatagramOptions.DEFAULT, false);
+    }
+
+    private int startServer(Protocol protocol, BlockingQueue<TestResult> results) throws IOException {
+        Iperf2Server server = new Iperf2Server(transport, new InetSocketAddress(LOOPBACK, 0), protocol,
+                new Iperf2Server.Options(0, null, null, null, results::add));
+        servers.add(server);
+        Thread.ofPlatform().daemon().start(() -> serveQuietly(server, true));
+        return server.localAddress().getPort();
+    }
+
+    private static void serveQuietly(Iperf2Server server, boolean oneOff) {
+        try {
+            server.serve(oneOff);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Path startIperf(String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(IPERF);
+        command.addAll(List.of(args));
+        Path out = Files.createTempFile(dir, "iperf", ".out");
+        processes.add(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start());
+        return out;
+    }
+
+    /** The first CSV line iperf wrote, split into fields; waits at most 10 s. */
+    private static String[] awaitCsvLine(Path out) throws Exception {
+        long deadline = System.nanoTime() + 10 * SECOND;
+        while (System.nanoTime() < deadline) {
+            for (String line : Files.readAllLines(out)) {
+                if (line.matches("\\d{14},.*")) {
+                    return line.split(",");
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no CSV line from iperf: " + Files.readString(out));
+    }
+
+    private static void waitForListener(int port) throws Exception {
+        long deadline = System.nanoTime() + 5 * SECOND;
+        while (System.nanoTime() < deadline) {
+            try (java.net.Socket probe = new java.net.Socket()) {
+                probe.connect(new InetSocketAddress(LOOPBACK, port), 200);
+                return;
+            } catch (IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        throw new AssertionError("iperf did not listen on " + port);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK); DatagramSocket d = new DatagramSocket(s.getLocalPort(), LOOPBACK)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A 2.0.9-era datagram: id, sec, usec (wall clock), then zeros. */
+    private static DatagramPacket oldDatagram(int id, int length) {
+        long micros = System.currentTimeMillis() * 1000;
+        ByteBuffer b = ByteBuffer.allocate(length);
+        b.putInt(id).putInt((int) (micros / 1_000_000)).putInt((int) (micros % 1_000_000));
+        return new DatagramPacket(b.array(), length);
+    }
+
+    /** Sends the FIN every 250 ms (at most 10 times) until the 128-byte report comes back. */
+    private static ByteBuffer finUntilReport(DatagramSocket socket, int finId) throws IOException {
+        socket.setSoTimeout(250);
+        byte[] reply = new byte[2048];
+        for (int i = 0; i < 10; i++) {
+            DatagramPacket fin = oldDatagram(finId, 1470);
+            socket.send(new DatagramPacket(fin.getData(), fin.getLength()));
+            DatagramPacket in = new DatagramPacket(reply, reply.length);
+            try {
+                socket.receive(in);
+                return ByteBuffer.wrap(reply, 0, in.getLength()).slice();
+            } catch (java.net.SocketTimeoutException silent) {
+                // the server may not have seen the FIN yet; send it again, as the §7 sender did
+            }
+        }
+        throw new AssertionError("no server report after 10 FINs");
+    }
+}

@@ -1,0 +1,206 @@
+package dev.tapir.engine.stack;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tapir.engine.stack.iface.ArpCache;
+import dev.tapir.engine.stack.phy.Device;
+import dev.tapir.engine.stack.phy.FaultInjector;
+import dev.tapir.engine.stack.stats.StackCounter;
+import dev.tapir.engine.stack.tcp.TcpCounters;
+import dev.tapir.engine.stack.wire.Ipv4Address;
+import dev.tapir.engine.transport.DatagramBatch;
+import dev.tapir.engine.transport.DatagramEndpoint;
+import dev.tapir.engine.transport.DatagramOptions;
+import dev.tapir.engine.transport.StreamConnection;
+import dev.tapir.engine.transport.StreamListener;
+import dev.tapir.engine.transport.StreamOptions;
+import dev.tapir.engine.transport.TcpStats;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Two stacks on a memory link, run by a real {@link StackRunner}, used only through the Transport seam. */
+class UserspaceTransportTest {
+    private static final InetSocketAddress A = new InetSocketAddress(Ipv4Address.toInetAddress(LinkedStacks.ADDRESS_A), 0);
+    private static final InetSocketAddress B_5201 =
+            new InetSocketAddress(Ipv4Address.toInetAddress(LinkedStacks.ADDRESS_B), 5201);
+
+    private static byte pattern(long position) {
+        return (byte) ((position * 2654435761L) >>> 13);
+    }
+
+    /** Sends {@code total} pattern bytes from A to B over TCP and checks every byte and the end of stream. */
+    private static void transfer(LinkedStacks net, long total) throws Exception {
+        try (StackRunner runner = StackRunner.start(net.a, net.b); Arena arena = Arena.ofShared()) {
+            UserspaceTransport clientSide = new UserspaceTransport(net.a);
+            UserspaceTransport serverSide = new UserspaceTransport(net.b);
+            StreamListener listener = serverSide.listen(B_5201, StreamOptions.DEFAULT);
+            StreamConnection client = clientSide.connect(B_5201, A, StreamOptions.DEFAULT, 5_000);
+            StreamConnection server = listener.accept(5_000);
+            assertNotNull(server);
+            assertEquals(B_5201, server.localAddress());
+            assertEquals(client.localAddress(), server.remoteAddress());
+
+            MemorySegment out = arena.allocate(64 * 1024);
+            CompletableFuture<Long> writer = CompletableFuture.supplyAsync(() -> {
+                long sent = 0;
+                try {
+                    while (sent < total) {
+                        int chunk = (int) Math.min(out.byteSize(), total - sent);
+                        for (int i = 0; i < chunk; i++) {
+                            out.set(ValueLayout.JAVA_BYTE, i, pattern(sent + i));
+                        }
+                        int done = 0;
+                        while (done < chunk) {
+                            done += client.write(out, done, chunk - done, 10_000);
+                        }
+                        sent += chunk;
+                    }
+                    client.shutdownOutput();
+                    return sent;
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            MemorySegment in = arena.allocate(50_000);
+            long received = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                int n = server.read(in, 0, (int) in.byteSize(), 1_000);
+                if (n == StreamConnection.EOF) {
+                    break;
+                }
+                for (int i = 0; i < n; i++) {
+                    if (in.get(ValueLayout.JAVA_BYTE, i) != pattern(received + i)) {
+                        throw new AssertionError("byte " + (received + i) + " differs");
+                    }
+                }
+                received += n;
+            }
+            assertEquals(total, writer.get(10, TimeUnit.SECONDS));
+            assertEquals(total, received);
+
+            // And back: a short answer from server to client, then both close.
+            out.set(ValueLayout.JAVA_INT_UNALIGNED, 0, 0x7a7a7a7a);
+            assertEquals(4, server.write(out, 0, 4, 5_000));
+            assertEquals(4, client.read(in, 0, 100, 5_000));
+            assertEquals(0x7a7a7a7a, in.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+            TcpStats stats = new TcpStats();
+            assertTrue(client.tcpStats(stats));
+            assertTrue(stats.sendMss > 0 && stats.sendMss <= 1460, "mss " + stats.sendMss);
+            server.close();
+            client.close();
+            listener.close();
+            assertNull(runner.failure());
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void tcpTransferThroughTheSeamDeliversExactBytes() throws Exception {
+        try (LinkedStacks net = new LinkedStacks()) {
+            transfer(net, 16L << 20);
+            assertEquals(0, net.b.counters().get(StackCounter.IPV4_BAD_HEADER_CHECKSUM));
+            assertTrue(net.b.counters().get(StackCounter.TCP_DELIVERED) > (16 << 20) / 1460);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void tcpTransferSurvivesLossReorderingDuplicationAndCorruption() throws Exception {
+        List<FaultInjector> injectors = new ArrayList<>();
+        UnaryOperator<Device> spoil = d -> {
+            FaultInjector injector = new FaultInjector(d, FaultInjector.Options.none(11 + injectors.size())
+                    .withLoss(1).withReorder(1).withDuplicate(0.5).withCorrupt(0.5));
+            injectors.add(injector);
+            return injector;
+        };
+        try (LinkedStacks net = new LinkedStacks(ArpCache.Settings.DEFAULT, spoil, spoil)) {
+            transfer(net, 4L << 20);
+            FaultInjector towardsB = injectors.get(1);
+            assertTrue(towardsB.counters().get(FaultInjector.Fault.LOST) > 10, towardsB.counters().toString());
+            assertTrue(towardsB.counters().get(FaultInjector.Fault.CORRUPTED) > 5, towardsB.counters().toString());
+            assertTrue(towardsB.counters().get(FaultInjector.Fault.REORDERED) > 10, towardsB.counters().toString());
+            // A flipped byte is caught by the Ethernet/IP checks here or the TCP checksum there, never delivered.
+            var counters = net.b.counters();
+            long caughtHere = counters.get(StackCounter.ETHERNET_NOT_FOR_US) + counters.get(StackCounter.ETHERNET_UNKNOWN_TYPE)
+                    + counters.get(StackCounter.IPV4_BAD_HEADER_CHECKSUM) + counters.get(StackCounter.IPV4_BAD_LENGTH)
+                    + counters.get(StackCounter.IPV4_BAD_VERSION) + counters.get(StackCounter.IPV4_NOT_FOR_US)
+                    + counters.get(StackCounter.IPV4_BAD_SOURCE) + counters.get(StackCounter.IPV4_FRAGMENT_DROPPED)
+                    + counters.get(StackCounter.IPV4_UNKNOWN_PROTOCOL);
+            long caughtByTcp = net.b.tcp().counters().get(TcpCounters.DROPPED_BAD_CHECKSUM)
+                    + net.b.tcp().counters().get(TcpCounters.DROPPED_MALFORMED)
+                    + net.b.tcp().counters().get(TcpCounters.DROPPED_NO_SOCKET);
+            assertTrue(caughtHere + caughtByTcp > 0 && caughtHere + caughtByTcp
+                    <= towardsB.counters().get(FaultInjector.Fault.CORRUPTED), caughtHere + " + " + caughtByTcp);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void datagramsAndErrorsThroughTheSeam() throws Exception {
+        try (LinkedStacks net = new LinkedStacks(); StackRunner runner = StackRunner.start(net.a, net.b);
+                Arena arena = Arena.ofShared()) {
+            UserspaceTransport ta = new UserspaceTransport(net.a);
+            UserspaceTransport tb = new UserspaceTransport(net.b);
+            assertEquals("userspace", ta.name());
+            DatagramEndpoint server = tb.bindDatagram(new InetSocketAddress(
+                    Ipv4Address.toInetAddress(LinkedStacks.ADDRESS_B), 5301), DatagramOptions.DEFAULT);
+            DatagramEndpoint client = ta.bindDatagram(A, DatagramOptions.DEFAULT);
+            client.connect(server.localAddress());
+            MemorySegment src = arena.allocate(1470 * 32);
+            for (int i = 0; i < src.byteSize(); i++) {
+                src.set(ValueLayout.JAVA_BYTE, i, pattern(i));
+            }
+            assertEquals(32, client.send(src, 0, 1470, 32));
+            DatagramBatch batch = new DatagramBatch(arena.allocate(1 << 20), 64);
+            int got = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            MemorySegment received = arena.allocate(1470 * 32);
+            while (got < 32 && System.nanoTime() < deadline) {
+                int n = server.receive(batch, 1_000);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1470, batch.length(i));
+                    MemorySegment.copy(batch.buffer(), batch.offset(i), received, (long) (got + i) * 1470, 1470);
+                }
+                got += n;
+            }
+            assertEquals(32, got);
+            assertEquals(-1L, received.mismatch(src));
+            assertEquals(client.localAddress(), server.lastSource());
+
+            server.sendTo(src, 0, 100, server.lastSource());
+            assertEquals(1, client.receive(batch, 5_000));
+            assertEquals(100, batch.length(0));
+            assertEquals(0, client.receive(batch, 10), "nothing more: the wait times out");
+
+            assertThrows(IOException.class, () -> client.send(src, 0, 1473, 1), "larger than MTU 1500 allows");
+            assertThrows(BindException.class, () -> tb.bindDatagram(server.localAddress(), DatagramOptions.DEFAULT));
+            assertThrows(BindException.class, () -> ta.listen(new InetSocketAddress(
+                    Ipv4Address.toInetAddress(0x0a000005), 80), StreamOptions.DEFAULT));
+            assertThrows(ConnectException.class, () -> ta.connect(B_5201, A, StreamOptions.DEFAULT, 5_000),
+                    "nobody listens: the peer answers RST");
+            StreamListener listener = tb.listen(B_5201, StreamOptions.DEFAULT);
+            assertNull(listener.accept(20), "accept times out with no connection");
+            listener.close();
+            server.close();
+            client.close();
+            assertNull(runner.failure());
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.tapir.engine.test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tapir.engine.report.Interval;
+import dev.tapir.engine.report.IntervalSample;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+class IntervalReporterTest {
+    @Test
+    void samplesOnAnAbsoluteScheduleAndDeltasAddUpToTheTotals() throws InterruptedException {
+        TestClock clock = TestClock.start();
+        StreamCounters a = new StreamCounters();
+        StreamCounters b = new StreamCounters(new UdpReceiveStats());
+        List<Interval> intervals = new CopyOnWriteArrayList<>();
+        IntervalReporter reporter = new IntervalReporter(clock, 100_000_000L,
+                List.of(new ReportedStream(5, true, a, null), new ReportedStream(7, false, b, null)),
+                intervals::add);
+        reporter.start();
+        StopSignal stop = new StopSignal();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            long sequence = 0;
+            while (!stop.stopped()) {
+                a.addBytes(1000);
+                a.addPackets(1);
+                sequence += 2; // every other datagram lost
+                b.udp().onDatagram(sequence, 0, 10, 100);
+                b.addBytes(100);
+                b.addPackets(1);
+                Pacer.pause(100_000);
+            }
+        });
+        Thread.sleep(450);
+        stop.stop();
+        writer.join();
+        reporter.stop(true);
+
+        // At least 4 full intervals and the last partial one (more if the sleep overran on a loaded machine).
+        assertTrue(intervals.size() >= 5, "intervals: " + intervals.size());
+        long bytesA = 0;
+        long bytesB = 0;
+        long lostB = 0;
+        long packetsB = 0;
+        double previousEnd = 0;
+        for (int i = 0; i < intervals.size(); i++) {
+            Interval interval = intervals.get(i);
+            IntervalSample sa = interval.streams().get(0);
+            IntervalSample sb = interval.streams().get(1);
+            assertEquals(previousEnd, sa.start(), 1e-12);
+            if (i < intervals.size() - 1) {
+                // Each boundary sits on the schedule (0.1 s, 0.2 s, ...), late by the wake-up delay only.
+                assertEquals(0.1 * (i + 1), sa.end(), 0.02);
+            }
+            previousEnd = sa.end();
+            assertEquals(5, sa.id());
+            assertTrue(sa.sender());
+            assertEquals(sa.bytes() + sb.bytes(), interval.sum().bytes());
+            bytesA += sa.bytes();
+            bytesB += sb.bytes();
+            lostB += sb.lostPackets();
+            packetsB += sb.packets();
+        }
+        assertTrue(previousEnd >= 0.45, "last interval ends at " + previousEnd);
+        assertEquals(a.bytes(), bytesA);
+        assertEquals(b.bytes(), bytesB);
+        assertEquals(b.udp().lost(), lostB);
+        assertEquals(b.udp().highestSequence(), packetsB);
+        assertEquals(-1, reporter.tcpFigures(0).retransmits());
+    }
+}
