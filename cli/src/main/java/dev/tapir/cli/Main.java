@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code tapir} command. */
 @Command(name = "tapir", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Network throughput tool: kernel sockets through FFM, or tapir's own TCP/IP stack.",
-        subcommands = {TapCommand.class, BenchCommand.class})
+        subcommands = {ServerCommand.class, ClientCommand.class, QuickstartCommand.class,
+            MemlinkCommand.class, TapCommand.class, BenchCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

@@ -1,0 +1,74 @@
+package dev.tapir.cli;
+
+import dev.tapir.engine.iperf2.Iperf2Client;
+import dev.tapir.engine.iperf3.Iperf3Client;
+import dev.tapir.engine.report.TestResult;
+import dev.tapir.engine.test.TestSpec;
+import dev.tapir.engine.transport.Transport;
+import dev.tapir.engine.transport.kernel.KernelTransport;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code tapir client HOST}: runs one test against a tapir, iperf3 or (with --iperf2) iperf 2 server. */
+@Command(name = "client", description = "Run a test against a server (tapir, iperf3, or iperf 2 with --iperf2).")
+final class ClientCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "HOST", description = "Server host name or address.")
+    String host;
+
+    @Option(names = {"-p", "--port"}, description = "Server port (default 5201; 5001 with --iperf2).")
+    Integer port;
+
+    @Option(names = "--iperf2", description = "Speak iperf 2's protocol (2.0.9 and later) instead of iperf3's.")
+    boolean iperf2;
+
+    @Option(names = {"-J", "--json"}, description = "Print the result as iperf3 -J JSON.")
+    boolean json;
+
+    @Option(names = "--csv", description = "Print the result as iperf 2 -y C CSV lines.")
+    boolean csv;
+
+    @Option(names = "--get-server-output", description = "Print the server's report too (iperf3 protocol).")
+    boolean serverOutput;
+
+    @Option(names = "-4", description = "IPv4 only.")
+    boolean ipv4;
+
+    @Option(names = "-6", description = "IPv6 only.")
+    boolean ipv6;
+
+    @Mixin
+    TestOptions test;
+
+    @Override
+    public Integer call() throws Exception {
+        if (ipv4 && ipv6) {
+            throw new UserError("give -4 or -6, not both");
+        }
+        TestSpec spec = test.toSpec(iperf2);
+        InetSocketAddress server = Endpoints.resolve(host, port != null ? port : iperf2 ? Iperf2Client.DEFAULT_PORT
+                : 5201, ipv4, ipv6);
+        ReportPrinter printer = new ReportPrinter(ReportPrinter.format(json, csv), spec.protocol(), System.out);
+        try (Transport transport = new KernelTransport()) {
+            TestResult result;
+            if (iperf2) {
+                result = Iperf2Client.run(transport, server, spec, printer, System.err);
+            } else {
+                Iperf3Client.Outcome outcome = new Iperf3Client(transport,
+                        new Iperf3Client.Options(serverOutput, false, 30_000)).run(server, spec, printer);
+                result = outcome.result();
+                if (serverOutput && outcome.serverResults() != null) {
+                    String text = outcome.serverResults().serverOutputText();
+                    if (text != null) {
+                        System.out.println("\nServer output:\n" + text);
+                    }
+                }
+            }
+            printer.result(result);
+        }
+        return 0;
+    }
+}
