@@ -1,0 +1,71 @@
+package dev.tapir.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Each mistake a user can make gives one clear line on stderr and a non-zero exit, never a stack trace. */
+class UserMistakeTest {
+    private record Outcome(int code, String err) {
+    }
+
+    private static Outcome run(String... args) {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new Outcome(code, bytes.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(saved);
+        }
+    }
+
+    private static void assertOneLine(Outcome outcome, String expected) {
+        assertTrue(outcome.code() != 0, "exit code must be non-zero");
+        assertTrue(outcome.err().startsWith("tapir: "), outcome.err());
+        assertTrue(outcome.err().contains(expected), outcome.err());
+        assertTrue(!outcome.err().contains("\tat "), "no stack trace: " + outcome.err());
+    }
+
+    @Test
+    void refusedConnection() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        Outcome o = run("client", "127.0.0.1", "-p", Integer.toString(port), "-t", "1");
+        assertOneLine(o, "connection refused");
+        assertEquals(1, o.err().strip().lines().count());
+    }
+
+    @Test
+    void unknownHost() {
+        Outcome o = run("client", "no-such-host.invalid", "-t", "1");
+        assertOneLine(o, "unknown host no-such-host.invalid");
+        assertEquals(1, o.err().strip().lines().count());
+    }
+
+    @Test
+    void badFlagValues() {
+        assertOneLine(run("client", "127.0.0.1", "-l", "abc"), "invalid size 'abc'");
+        assertOneLine(run("client", "127.0.0.1", "-P", "0"), "parallel streams (-P) must be between 1 and 128");
+        assertOneLine(run("client", "127.0.0.1", "-t", "1", "-n", "1M"), "give -t, or -n/-k, not both");
+        assertOneLine(run("client", "127.0.0.1", "--bogus"), "Unknown option: '--bogus'");
+    }
+
+    @Test
+    void portInUse() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Outcome o = run("server", "-B", "127.0.0.1", "-p", Integer.toString(taken.getLocalPort()), "-1");
+            assertOneLine(o, "address already in use");
+            assertEquals(1, o.err().strip().lines().count());
+        }
+    }
+}
