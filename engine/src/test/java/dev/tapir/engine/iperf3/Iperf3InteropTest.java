@@ -1,5 +1,7 @@
 package dev.tapir.engine.iperf3;
 
+import dev.tapir.engine.transport.kernel.KernelTransport;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -86,7 +88,7 @@ class Iperf3InteropTest {
     }
 
     static Iperf3Client.Outcome runClient(TestSpec spec, int port, Iperf3Client.Options options) throws IOException {
-        try (NioTransport transport = new NioTransport()) {
+        try (KernelTransport transport = new KernelTransport()) {
             return new Iperf3Client(transport, options).run(new InetSocketAddress("127.0.0.1", port), spec, null);
         }
     }
@@ -199,7 +201,7 @@ class Iperf3InteropTest {
 
         RunningServer(Iperf3Server.Options options) throws IOException {
             PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
-            server = new Iperf3Server(new NioTransport(), new InetSocketAddress("127.0.0.1", 0), options, output, log);
+            server = new Iperf3Server(new KernelTransport(), new InetSocketAddress("127.0.0.1", 0), options, output, log);
             thread = Thread.ofPlatform().name("test-iperf3-server").start(() -> server.serve(false));
         }
 

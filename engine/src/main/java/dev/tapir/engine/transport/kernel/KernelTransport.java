@@ -65,6 +65,8 @@ public final class KernelTransport implements Transport {
                 Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF, options.bufferBytes());
                 Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, options.bufferBytes());
             }
+            // iperf3's server opens one UDP socket per stream on the same port and connects each to its client.
+            Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR, 1);
             Sockets.bind(fd, local);
             return new KernelDatagramEndpoint(fd, options.segmentationOffload());
         } catch (IOException | RuntimeException e) {
