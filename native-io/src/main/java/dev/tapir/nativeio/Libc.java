@@ -110,12 +110,8 @@ public final class Libc {
                 if (rc >= 0) {
                     return (int) rc;
                 }
-                int err = errno(cap);
-                if (err == Errno.EAGAIN) {
+                if (NativeRuntime.wouldBlock("read", cap)) {
                     return AGAIN;
-                }
-                if (err != Errno.EINTR) {
-                    throw new SyscallException("read", err);
                 }
             }
         } catch (SyscallException e) {
@@ -135,12 +131,8 @@ public final class Libc {
                 if (rc >= 0) {
                     return (int) rc;
                 }
-                int err = errno(cap);
-                if (err == Errno.EAGAIN) {
+                if (NativeRuntime.wouldBlock("write", cap)) {
                     return AGAIN;
-                }
-                if (err != Errno.EINTR) {
-                    throw new SyscallException("write", err);
                 }
             }
         } catch (SyscallException e) {

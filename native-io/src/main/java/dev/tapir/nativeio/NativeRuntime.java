@@ -77,6 +77,21 @@ final class NativeRuntime {
         return rc;
     }
 
+    /**
+     * After a read/write-like call returned -1: true when it would block ({@code EAGAIN}), false when a signal
+     * interrupted it ({@code EINTR}, so the caller retries); any other errno is thrown as the call's failure.
+     */
+    static boolean wouldBlock(String call, MemorySegment capture) throws SyscallException {
+        int err = errno(capture);
+        if (err == Errno.EAGAIN) {
+            return true;
+        }
+        if (err != Errno.EINTR) {
+            throw new SyscallException(call, err);
+        }
+        return false;
+    }
+
     /** Wraps a Throwable from {@code invokeExact} that cannot be a checked exception of the callee. */
     static AssertionError unexpected(Throwable t) {
         return new AssertionError("native call failed unexpectedly", t);

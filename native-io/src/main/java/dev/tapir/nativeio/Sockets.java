@@ -224,12 +224,8 @@ public final class Sockets {
                 if (rc >= 0) {
                     return (int) rc;
                 }
-                int err = errno(cap);
-                if (err == Errno.EAGAIN) {
+                if (NativeRuntime.wouldBlock("send", cap)) {
                     return Libc.AGAIN;
-                }
-                if (err != Errno.EINTR) {
-                    throw new SyscallException("send", err);
                 }
             }
         } catch (SyscallException e) {
@@ -249,12 +245,8 @@ public final class Sockets {
                 if (rc >= 0) {
                     return (int) rc;
                 }
-                int err = errno(cap);
-                if (err == Errno.EAGAIN) {
+                if (NativeRuntime.wouldBlock("recv", cap)) {
                     return Libc.AGAIN;
-                }
-                if (err != Errno.EINTR) {
-                    throw new SyscallException("recv", err);
                 }
             }
         } catch (SyscallException e) {
@@ -275,12 +267,8 @@ public final class Sockets {
                 if (rc >= 0) {
                     return (int) rc;
                 }
-                int err = errno(cap);
-                if (err == Errno.EAGAIN) {
+                if (NativeRuntime.wouldBlock("sendto", cap)) {
                     return Libc.AGAIN;
-                }
-                if (err != Errno.EINTR) {
-                    throw new SyscallException("sendto", err);
                 }
             }
         } catch (SyscallException e) {
@@ -304,12 +292,8 @@ public final class Sockets {
                 if (rc >= 0) {
                     return (int) rc;
                 }
-                int err = errno(cap);
-                if (err == Errno.EAGAIN) {
+                if (NativeRuntime.wouldBlock("recvfrom", cap)) {
                     return Libc.AGAIN;
-                }
-                if (err != Errno.EINTR) {
-                    throw new SyscallException("recvfrom", err);
                 }
             }
         } catch (SyscallException e) {
@@ -328,12 +312,8 @@ public final class Sockets {
                 if (rc >= 0) {
                     return (int) rc;
                 }
-                int err = errno(cap);
-                if (err == Errno.EAGAIN) {
+                if (NativeRuntime.wouldBlock("sendmsg", cap)) {
                     return Libc.AGAIN;
-                }
-                if (err != Errno.EINTR) {
-                    throw new SyscallException("sendmsg", err);
                 }
             }
         } catch (SyscallException e) {
@@ -352,12 +332,8 @@ public final class Sockets {
                 if (rc >= 0) {
                     return (int) rc;
                 }
-                int err = errno(cap);
-                if (err == Errno.EAGAIN) {
+                if (NativeRuntime.wouldBlock("recvmsg", cap)) {
                     return Libc.AGAIN;
-                }
-                if (err != Errno.EINTR) {
-                    throw new SyscallException("recvmsg", err);
                 }
             }
         } catch (SyscallException e) {
@@ -379,12 +355,8 @@ public final class Sockets {
                 if (rc >= 0) {
                     return rc;
                 }
-                int err = errno(cap);
-                if (err == Errno.EAGAIN) {
+                if (NativeRuntime.wouldBlock("sendmmsg", cap)) {
                     return Libc.AGAIN;
-                }
-                if (err != Errno.EINTR) {
-                    throw new SyscallException("sendmmsg", err);
                 }
             }
         } catch (SyscallException e) {
@@ -406,12 +378,8 @@ public final class Sockets {
                 if (rc >= 0) {
                     return rc;
                 }
-                int err = errno(cap);
-                if (err == Errno.EAGAIN) {
+                if (NativeRuntime.wouldBlock("recvmmsg", cap)) {
                     return Libc.AGAIN;
-                }
-                if (err != Errno.EINTR) {
-                    throw new SyscallException("recvmmsg", err);
                 }
             }
         } catch (SyscallException e) {
