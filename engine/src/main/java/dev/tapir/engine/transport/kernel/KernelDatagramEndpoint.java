@@ -357,13 +357,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            try {
-                // wakes a receiver waiting in poll on another thread before the descriptor goes away
-                Sockets.shutdown(fd, Sockets.SHUT_RDWR);
-            } catch (SyscallException ignored) {
-                // ENOTCONN on an unconnected socket, which the kernel shuts down (and wakes) all the same
-            }
-            KernelTransport.closeQuietly(fd);
+            KernelTransport.shutdownAndClose(fd);
         }
     }
 }

@@ -119,13 +119,7 @@ public final class KernelStreamConnection implements StreamConnection {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            try {
-                // wakes a reader or writer waiting in poll on another thread before the descriptor goes away
-                Sockets.shutdown(fd, Sockets.SHUT_RDWR);
-            } catch (SyscallException ignored) {
-                // ENOTCONN when the peer already reset the connection; close below still releases it
-            }
-            KernelTransport.closeQuietly(fd);
+            KernelTransport.shutdownAndClose(fd);
         }
     }
 }

@@ -57,13 +57,7 @@ public final class KernelStreamListener implements StreamListener {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            try {
-                // wakes a thread waiting in accept before the descriptor goes away
-                Sockets.shutdown(fd, Sockets.SHUT_RDWR);
-            } catch (SyscallException ignored) {
-                // not every kernel state allows shutdown of a listener; close below is what matters
-            }
-            KernelTransport.closeQuietly(fd);
+            KernelTransport.shutdownAndClose(fd);
         }
     }
 }

@@ -103,6 +103,20 @@ public final class KernelTransport implements Transport {
     }
 
     /** Closes a socket on a path that is already failing or shutting down, where a second error adds nothing. */
+    /**
+     * Shuts the socket down, which wakes any thread of ours waiting in poll or accept on it, then closes it. The
+     * shutdown may fail (ENOTCONN on an unconnected or reset socket, a listener's state): the kernel still wakes the
+     * waiters, and close releases the descriptor regardless.
+     */
+    static void shutdownAndClose(int fd) {
+        try {
+            Sockets.shutdown(fd, Sockets.SHUT_RDWR);
+        } catch (SyscallException ignored) {
+            // see above: close below is what matters
+        }
+        closeQuietly(fd);
+    }
+
     static void closeQuietly(int fd) {
         try {
             Sockets.close(fd);
