@@ -69,12 +69,17 @@ final class ServerCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Says the server listens: as iperf3 does in text mode, and on stderr otherwise so stdout stays JSON or CSV. */
     private static void announce(InetSocketAddress local, String protocol, ReportPrinter.Format format) {
+        String line = "tapir server listening on " + local.getPort() + " (" + protocol + " protocol)";
         if (format == ReportPrinter.Format.HUMAN) {
             System.out.println("-----------------------------------------------------------");
-            System.out.println("tapir server listening on " + local.getPort() + " (" + protocol + " protocol)");
+            System.out.println(line);
             System.out.println("-----------------------------------------------------------");
             System.out.flush();
+        } else {
+            System.err.println("tapir: " + line);
+            System.err.flush();
         }
     }
 }

@@ -13,7 +13,8 @@ import java.io.IOException;
  * tapir's userspace stack on an existing tap: attaches to the tap (from a thread inside {@code netns} when one is
  * named, since the kernel fixes a tap's namespace when {@code /dev/net/tun} is opened), runs a {@link NetworkStack} on
  * it on its own thread, and offers it as a {@link UserspaceTransport}. Closing stops that thread and detaches; a
- * persistent tap stays for the next run.
+ * persistent tap stays for the next run. On start the stack announces its address with ARP, so hosts that cached the
+ * MAC of an earlier run on the tap learn the new one at once.
  *
  * <p>The tap must exist, be a tap and be up: attaching as root to a missing name would create a fresh tap that
  * nothing else is connected to, so that is refused. Who may attach: root (CAP_NET_ADMIN), or the tap's owner or group
@@ -30,6 +31,7 @@ public final class TapStack implements AutoCloseable {
         this.stack = new NetworkStack(device, config);
         this.runner = StackRunner.start(stack);
         this.transport = new UserspaceTransport(stack);
+        stack.submit(() -> stack.networkInterface().announce());
     }
 
     /**

@@ -1,0 +1,244 @@
+package dev.tapir.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tapir.nativeio.Namespaces;
+import dev.tapir.tools.TapLab;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code tapir server/client --tap} on the userspace stack, run as separate processes through the CLI entry point, in
+ * a lab namespace this class creates and deletes (bridge 192.168.122.1/24, taps tap0 and tap1): tapir against tapir
+ * (the hvt run), the kernel's iperf3, iperf 2 and ping against a tapir server, a tapir client against iperf3 -s and
+ * iperf -s, and TCP through 1 % random frame loss on the bridge.
+ */
+class TapRunTest {
+    static final String SERVER_IP = "192.168.122.10";
+    static final String CLIENT_IP = "192.168.122.20";
+    static final String HOST_IP = "192.168.122.1";
+    static final ObjectMapper JSON = new ObjectMapper();
+    /** tapir and iperf 2 stop -n at the exact byte: not a multiple of any write length. */
+    private static final long BYTES = 4L * 1024 * 1024 + 4321;
+    /** iperf3 sends whole 128 KiB blocks, so its -n is one of those. */
+    private static final long BLOCKS_BYTES = 4L * 1024 * 1024;
+    private static String ns;
+
+    @BeforeAll
+    static void createLab() throws Exception {
+        ns = "tapir-t-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24) | (1 << 24));
+        TapLab.create(ns);
+    }
+
+    @AfterAll
+    static void deleteLab() throws Exception {
+        if (ns != null && Namespaces.exists(ns)) {
+            TapLab.delete(ns);
+        }
+    }
+
+    static String ns() {
+        return ns;
+    }
+
+    /** A tapir server on tap0 (.10) in the lab; returns once it listens. */
+    static ChildProcess server(String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("server", "--netns", ns, "--tap", TapLab.SERVER_TAP, "--ip",
+                TapLab.SERVER_ADDRESS, "-i", "0"));
+        args.addAll(List.of(extra));
+        ChildProcess server = ChildProcess.tapir(List.of(), args.toArray(String[]::new));
+        server.awaitStderr("tapir: tapir server listening on", 20);
+        return server;
+    }
+
+    /** A tapir client on tap1 (.20) in the lab, run to its end; returns its stdout. */
+    static String client(String host, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("client", host, "--netns", ns, "--tap", TapLab.CLIENT_TAP,
+                "--ip", TapLab.CLIENT_ADDRESS, "-i", "0"));
+        args.addAll(List.of(extra));
+        try (ChildProcess client = ChildProcess.tapir(List.of(), args.toArray(String[]::new))) {
+            int exit = client.await(60);
+            assertEquals(0, exit, client.stderr());
+            assertTrue(client.stderr().contains("userspace stack on tap tap1 in network namespace " + ns),
+                    client.stderr());
+            return client.stdout();
+        }
+    }
+
+    /** {@code ip netns exec NS COMMAND...} to its end; its stdout. */
+    static String inLab(long seconds, String... command) throws Exception {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        full.addAll(List.of(command));
+        return ChildProcess.run(seconds, full.toArray(String[]::new));
+    }
+
+    static ChildProcess startInLab(String... command) throws Exception {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        full.addAll(List.of(command));
+        return ChildProcess.start(full);
+    }
+
+    /** Every JSON document in {@code text} (a tapir server prints one per test). */
+    static List<JsonNode> documents(String text) throws Exception {
+        List<JsonNode> docs = new ArrayList<>();
+        try (var values = JSON.readerFor(JsonNode.class).<JsonNode>readValues(text)) {
+            values.forEachRemaining(docs::add);
+        }
+        return docs;
+    }
+
+    /** Waits until the server has printed {@code count} JSON results, and returns them. */
+    static List<JsonNode> serverResults(ChildProcess server, int count) throws Exception {
+        for (int i = 0; i < 250; i++) {
+            String out = server.stdout();
+            if (out.strip().endsWith("}")) {
+                List<JsonNode> docs = documents(out);
+                if (docs.size() >= count) {
+                    return docs;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("server printed fewer than " + count + " results: " + server.stdout());
+    }
+
+    static long bytes(JsonNode doc, String sum) {
+        return doc.get("end").get(sum).get("bytes").longValue();
+    }
+
+    /** The byte count of the last (whole-test) line of iperf 2 {@code -y C} output. */
+    static long csvBytes(String csv) {
+        String[] lines = csv.strip().split("\n");
+        return Long.parseLong(lines[lines.length - 1].split(",")[7]);
+    }
+
+    @Test
+    void tapirServerServesTapirClientsIperf3AndPing() throws Exception {
+        try (ChildProcess server = server("-J")) {
+            String ping = inLab(20, "ping", "-c", "3", "-i", "0.2", "-W", "2", SERVER_IP);
+            assertTrue(ping.contains("3 packets transmitted, 3 received"), ping);
+
+            JsonNode tcp = JSON.readTree(client(SERVER_IP, "-n", Long.toString(BYTES), "-J"));
+            assertEquals(BYTES, bytes(tcp, "sum_sent"));
+            assertEquals(BYTES, bytes(tcp, "sum_received"));
+
+            JsonNode udp = JSON.readTree(client(SERVER_IP, "-u", "-b", "20M", "-t", "1", "-J"));
+            long udpSent = udp.get("end").get("sum_sent").get("packets").longValue();
+            assertTrue(udpSent > 1000, "sent " + udpSent);
+
+            JsonNode iperf3 = JSON.readTree(inLab(30, "iperf3", "-c", SERVER_IP, "-n", Long.toString(BLOCKS_BYTES),
+                    "-J"));
+            assertEquals(BLOCKS_BYTES, bytes(iperf3, "sum_sent"));
+            assertEquals(BLOCKS_BYTES, bytes(iperf3, "sum_received"), "what the tapir server reported to iperf3");
+
+            List<JsonNode> onServer = serverResults(server, 3);
+            assertEquals(BYTES, bytes(onServer.get(0), "sum_received"), "tapir client -> tapir server");
+            JsonNode udpSum = onServer.get(1).get("end").get("sum");
+            assertEquals(udpSent, udpSum.get("packets").longValue() + udpSum.get("lost_packets").longValue());
+            assertTrue(udpSum.get("lost_packets").longValue() <= udpSent / 100, udpSum.toString());
+            assertEquals(udpSum.get("bytes").longValue(), bytes(udp, "sum_received"));
+            assertEquals(BLOCKS_BYTES, bytes(onServer.get(2), "sum_received"), "iperf3 -c -> tapir server");
+        }
+    }
+
+    @Test
+    void tapirIperf2ServerServesIperfClient() throws Exception {
+        try (ChildProcess server = server("--iperf2", "--csv")) {
+            String iperf = inLab(30, "iperf", "-c", SERVER_IP, "-n", Long.toString(BYTES), "-y", "C");
+            assertEquals(BYTES, csvBytes(iperf));
+            for (int i = 0; i < 250 && server.stdout().isBlank(); i++) {
+                Thread.sleep(20);
+            }
+            assertEquals(BYTES, csvBytes(server.stdout()));
+        }
+    }
+
+    @Test
+    void tapirClientAgainstKernelIperf3AndIperfServers() throws Exception {
+        try (ChildProcess iperf3 = startInLab("iperf3", "-s", "-1", "-B", HOST_IP, "-J")) {
+            awaitListening(5201);
+            JsonNode tapir = JSON.readTree(client(HOST_IP, "-n", Long.toString(BYTES), "-J"));
+            assertEquals(0, iperf3.await(20), iperf3.stderr());
+            assertEquals(BYTES, bytes(tapir, "sum_sent"));
+            // iperf3's server stops counting at TEST_END (iperf-wire.md); tapir reports what it counted.
+            long counted = bytes(JSON.readTree(iperf3.stdout()), "sum_received");
+            assertEquals(counted, bytes(tapir, "sum_received"));
+            assertTrue(counted > 0 && counted <= BYTES, "iperf3 -s counted " + counted);
+        }
+        try (ChildProcess iperf = startInLab("iperf", "-s", "-B", HOST_IP, "-y", "C")) {
+            awaitListening(5001);
+            String tapir = client(HOST_IP, "--iperf2", "-n", Long.toString(BYTES), "--csv");
+            assertEquals(BYTES, csvBytes(tapir));
+            for (int i = 0; i < 250 && iperf.stdout().isBlank(); i++) {
+                Thread.sleep(20);
+            }
+            assertEquals(BYTES, csvBytes(iperf.stdout()));
+        }
+    }
+
+    /**
+     * nftables drops 1 % of frames at random on the bridge (forward hook: tap to tap; input and output: the host's
+     * side); TCP still delivers every byte, tapir to tapir and iperf3 -c to tapir, and the rules did drop frames.
+     */
+    @Test
+    void tcpCompletesThroughOnePercentRandomLossOnTheBridge() throws Exception {
+        String table = "tapirloss" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 20));
+        StringBuilder rules = new StringBuilder("table bridge " + table + " {\n");
+        for (String hook : List.of("forward", "input", "output")) {
+            rules.append("  chain ").append(hook).append(" { type filter hook ").append(hook)
+                    .append(" priority 0; numgen random mod 100 < 1 counter drop; }\n");
+        }
+        rules.append("}\n");
+        Path file = Files.createTempFile("tapir-nft-", ".nft");
+        try {
+            Files.writeString(file, rules);
+            inLab(10, "nft", "-f", file.toString());
+            long bytes = 8L * 1024 * 1024 + 777;
+            try (ChildProcess server = server("-J")) {
+                JsonNode tapir = JSON.readTree(client(SERVER_IP, "-n", Long.toString(bytes), "-J"));
+                assertEquals(bytes, bytes(tapir, "sum_sent"));
+                assertEquals(bytes, bytes(tapir, "sum_received"));
+                JsonNode iperf3 = JSON.readTree(inLab(60, "iperf3", "-c", SERVER_IP, "-n", "8M", "-J"));
+                assertEquals(8L << 20, bytes(iperf3, "sum_sent"));
+                List<JsonNode> onServer = serverResults(server, 2);
+                assertEquals(bytes, bytes(onServer.get(0), "sum_received"));
+                assertEquals(8L << 20, bytes(onServer.get(1), "sum_received"));
+                assertTrue(bytes(tapir, "sum_sent") > 0 && tapir.get("end").get("sum_sent").get("retransmits")
+                        .longValue() > 0, "tapir's sender saw the loss");
+            }
+            String listed = inLab(10, "nft", "list", "table", "bridge", table);
+            Matcher m = Pattern.compile("counter packets (\\d+)").matcher(listed);
+            long dropped = 0;
+            while (m.find()) {
+                dropped += Long.parseLong(m.group(1));
+            }
+            assertTrue(dropped > 0, listed);
+        } finally {
+            Files.deleteIfExists(file);
+            inLab(10, "nft", "delete", "table", "bridge", table);
+        }
+    }
+
+    /** Waits until a TCP listener on {@code port} shows in the lab's /proc/net/tcp (read from a thread inside it). */
+    static void awaitListening(int port) throws Exception {
+        String local = String.format(":%04X 00000000:0000 0A", port);
+        for (int i = 0; i < 250; i++) {
+            if (Namespaces.callIn(ns, () -> Files.readString(Path.of("/proc/thread-self/net/tcp"))).contains(local)) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("nothing listens on " + port + " in " + ns);
+    }
+}
