@@ -6,17 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tapir.nativeio.Namespaces;
+import dev.tapir.nativeio.Tun;
 import dev.tapir.tools.TapLab;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code tapir server/client --tap} on the userspace stack, run as separate processes through the CLI entry point, in
@@ -228,6 +232,99 @@ class TapRunTest {
             Files.deleteIfExists(file);
             inLab(10, "nft", "delete", "table", "bridge", table);
         }
+    }
+
+    /**
+     * A persistent tap created with {@code --owner} for uid 65534 (nobody): that user, with no capabilities, runs a
+     * tapir client on it. /dev/net/tun is 0600 here, so the user first gets one clear line (EACCES; not checked where
+     * the node is open to all, as on most distributions), then runs through
+     * a 0666 node of the same device bind-mounted over /dev/net/tun in a private mount namespace; another uid gets
+     * one clear line for EPERM.
+     */
+    @Test
+    void nonRootOwnerRunsTapirOnPersistentTap(@TempDir Path dir) throws Exception {
+        assertEquals(0, Main.run("tap", "create", "towner0", "--persist", "--bridge", TapLab.BRIDGE, "--owner",
+                "65534", "--netns", ns));
+        try {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path node = dir.resolve("tun");
+            ChildProcess.run(10, "mknod", "-m", "0666", node.toString(), "c", "10", "200");
+            List<String> java = unprivilegedJava(dir);
+            String[] client = {"client", HOST_IP, "--tap", "towner0", "--ip", "192.168.122.30/24", "-n", "1M",
+                "-i", "0", "-J"};
+
+            boolean tunOpenToAll = PosixFilePermissions.toString(Files.getPosixFilePermissions(Path.of(Tun.DEVICE)))
+                    .endsWith("rw-");
+            if (!tunOpenToAll) {
+                try (ChildProcess denied = asUser(65534, null, java, client)) {
+                    assertEquals(1, denied.await(30));
+                    assertEquals("tapir: cannot open /dev/net/tun: permission denied (run as root, or let this user"
+                            + " open it: see README, non-root taps) [open: EACCES]", denied.stderr().strip());
+                }
+            }
+            try (ChildProcess other = asUser(65533, node, java, client)) {
+                assertEquals(1, other.await(30));
+                assertEquals("tapir: not allowed to attach to tap towner0: it belongs to another user (run as root or"
+                        + " as its owner) [TUNSETIFF: EPERM]", other.stderr().strip());
+            }
+            try (ChildProcess iperf3 = startInLab("iperf3", "-s", "-1", "-B", HOST_IP, "-J")) {
+                awaitListening(5201);
+                try (ChildProcess owner = asUser(65534, node, java, client)) {
+                    assertEquals(0, owner.await(60), owner.stderr());
+                    JsonNode result = JSON.readTree(owner.stdout());
+                    assertEquals(1L << 20, bytes(result, "sum_sent"));
+                    assertEquals(0, iperf3.await(20), iperf3.stderr());
+                    assertEquals(bytes(JSON.readTree(iperf3.stdout()), "sum_received"),
+                            bytes(result, "sum_received"));
+                }
+            }
+        } finally {
+            assertEquals(0, Main.run("tap", "delete", "towner0", "--netns", ns));
+        }
+    }
+
+    /**
+     * {@code ip netns exec NS}, then (when {@code tunNode} is given) a private mount namespace with that node over
+     * /dev/net/tun, then {@code setpriv} to {@code uid} with no groups and no capabilities, then {@code java ARGS}.
+     */
+    private static ChildProcess asUser(int uid, Path tunNode, List<String> java, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", ns, "unshare", "--mount",
+                "--propagation", "private", "sh", "-c",
+                (tunNode == null ? "" : "mount --bind \"$0\" /dev/net/tun && ") + "exec \"$@\"",
+                tunNode == null ? "-" : tunNode.toString(), "setpriv", "--reuid=" + uid, "--regid=" + uid,
+                "--clear-groups"));
+        command.addAll(java);
+        command.addAll(List.of(args));
+        return ChildProcess.start(command);
+    }
+
+    /** {@code java ... dev.tapir.cli.Main} with this test's class path copied where any user can read it. */
+    private static List<String> unprivilegedJava(Path dir) throws Exception {
+        List<String> entries = new ArrayList<>();
+        int i = 0;
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path source = Path.of(entry);
+            if (!Files.exists(source)) {
+                continue;
+            }
+            Path target = dir.resolve("cp" + i++ + (Files.isDirectory(source) ? "" : ".jar"));
+            try (Stream<Path> files = Files.walk(source)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Path to = Files.isDirectory(source) ? target.resolve(source.relativize(f).toString()) : target;
+                    if (Files.isDirectory(f)) {
+                        Files.createDirectories(to);
+                        Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rwxr-xr-x"));
+                    } else {
+                        Files.copy(f, to);
+                        Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-r--r--"));
+                    }
+                }
+            }
+            entries.add(target.toString());
+        }
+        return List.of(ProcessHandle.current().info().command().orElseThrow(), "-XX:-UsePerfData",
+                "--enable-native-access=ALL-UNNAMED", "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
+                "-cp", String.join(java.io.File.pathSeparator, entries), Main.class.getName());
     }
 
     /** Waits until a TCP listener on {@code port} shows in the lab's /proc/net/tcp (read from a thread inside it). */
