@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tapir.nativeio.Namespaces;
 import dev.tapir.nativeio.Tun;
 import dev.tapir.tools.TapLab;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -325,6 +328,45 @@ class TapRunTest {
         return List.of(ProcessHandle.current().info().command().orElseThrow(), "-XX:-UsePerfData",
                 "--enable-native-access=ALL-UNNAMED", "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
                 "-cp", String.join(java.io.File.pathSeparator, entries), Main.class.getName());
+    }
+
+    /** Each stack option mistake gives one line on stderr and a non-zero exit, before or at attach time. */
+    @Test
+    void stackOptionMistakesGiveOneLine() throws Exception {
+        String lab = " in network namespace " + ns;
+        assertEquals("tapir: --tap needs --ip ADDRESS/PREFIX for the userspace stack, e.g. --ip 192.168.122.10/24",
+                mistake("client", SERVER_IP, "--tap", "tap1"));
+        assertEquals("tapir: --ip, --gateway, --netns and --mac choose the userspace stack's settings: give --tap too",
+                mistake("server", "--ip", "10.0.0.1/24"));
+        assertEquals("tapir: --ip/--gateway/--mac: want address/prefix such as 10.0.0.1/24, not 192.168.122.20",
+                mistake("client", SERVER_IP, "--netns", ns, "--tap", "tap1", "--ip", "192.168.122.20"));
+        assertEquals("tapir: no tap named tapnone" + lab + " (create one with: tapir tap create tapnone --persist ...)",
+                mistake("client", SERVER_IP, "--netns", ns, "--tap", "tapnone", "--ip", TapLab.CLIENT_ADDRESS));
+        assertEquals("tapir: " + TapLab.BRIDGE + lab + " is a bridge, not a tap",
+                mistake("client", SERVER_IP, "--netns", ns, "--tap", TapLab.BRIDGE, "--ip", TapLab.CLIENT_ADDRESS));
+        assertEquals("tapir: network namespace " + ns + "x does not exist",
+                mistake("server", "--netns", ns + "x", "--tap", "tap0", "--ip", TapLab.SERVER_ADDRESS));
+        try (ChildProcess server = server("-J")) {
+            assertEquals("tapir: tap tap0" + lab + " is in use by another process [TUNSETIFF: EBUSY]",
+                    mistake("client", SERVER_IP, "--netns", ns, "--tap", "tap0", "--ip", TapLab.CLIENT_ADDRESS));
+        }
+    }
+
+    /** Runs the CLI in this JVM; returns its stderr, which must be one line, after a non-zero exit. */
+    private static String mistake(String... args) {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = Main.run(args);
+        } finally {
+            System.setErr(saved);
+        }
+        String err = bytes.toString(StandardCharsets.UTF_8).strip();
+        assertTrue(code != 0, String.join(" ", args));
+        assertEquals(1, err.lines().count(), err);
+        return err;
     }
 
     /** Waits until a TCP listener on {@code port} shows in the lab's /proc/net/tcp (read from a thread inside it). */
