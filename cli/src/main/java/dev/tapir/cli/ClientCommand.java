@@ -50,7 +50,8 @@ final class ClientCommand implements Callable<Integer> {
                 result = Iperf2Client.run(transport, server, spec, printer, System.err);
             } else {
                 Iperf3Client.Outcome outcome = new Iperf3Client(transport,
-                        new Iperf3Client.Options(serverOutput, false, 30_000)).run(server, spec, printer);
+                        new Iperf3Client.Options(serverOutput, false, 30_000, test.verifySeed()))
+                        .run(server, spec, printer);
                 result = outcome.result();
                 if (serverOutput && outcome.serverResults() != null) {
                     String text = outcome.serverResults().serverOutputText();
@@ -60,6 +61,7 @@ final class ClientCommand implements Callable<Integer> {
                 }
             }
             printer.result(result);
+            TestOptions.requireVerified(result);
         }
         return 0;
     }

@@ -1,5 +1,6 @@
 package dev.tapir.engine.iperf3;
 
+import dev.tapir.engine.test.PayloadVerifier;
 import dev.tapir.engine.test.Protocol;
 import dev.tapir.engine.test.StopSignal;
 import dev.tapir.engine.test.TcpReceiver;
@@ -8,6 +9,7 @@ import dev.tapir.engine.test.TestClock;
 import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.test.UdpReceiver;
 import dev.tapir.engine.test.UdpSender;
+import dev.tapir.engine.test.VerifyPattern;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,9 +38,11 @@ final class DataStreams implements AutoCloseable {
     /**
      * Starts one loop per stream. {@code spec} is the whole test; a byte or block limit is split over this side's
      * sending streams (iperf3 counts -n and -k over all streams). {@code runUntilStopped} makes senders ignore the
-     * duration and run until {@link #stopSenders()} (the server: the client decides when the test ends).
+     * duration and run until {@link #stopSenders()} (the server: the client decides when the test ends). With a
+     * {@code pattern} ({@code --verify}) senders send it and receivers check it.
      */
-    void start(TestSpec spec, Iperf3DatagramHeader codec, boolean runUntilStopped, String threadPrefix) {
+    void start(TestSpec spec, Iperf3DatagramHeader codec, VerifyPattern pattern, boolean runUntilStopped,
+            String threadPrefix) {
         clock = TestClock.start();
         int senders = (int) streams.stream().filter(s -> s.sending).count();
         int senderIndex = 0;
@@ -49,12 +53,17 @@ final class DataStreams implements AutoCloseable {
                     continue;
                 }
                 s.loop = spec.protocol() == Protocol.TCP
-                        ? new TcpSender(own, s.connection, s.counters, clock, sendStop, null)
-                        : new UdpSender(own, s.endpoint, s.counters, codec, clock, sendStop, null);
+                        ? new TcpSender(own, s.connection, s.counters, clock, sendStop, pattern, s.id)
+                        : new UdpSender(own, s.endpoint, s.counters, codec, clock, sendStop, pattern, s.id);
             } else {
+                if (pattern != null) {
+                    s.verifier = spec.protocol() == Protocol.TCP ? PayloadVerifier.forStream(pattern, s.id)
+                            : PayloadVerifier.forDatagrams(pattern, s.id, spec.length(), codec.minimumLength());
+                }
                 s.loop = spec.protocol() == Protocol.TCP
-                        ? new TcpReceiver(s.connection, s.counters, receiveStop)
-                        : new UdpReceiver(s.endpoint, s.counters, codec, clock, receiveStop, spec.length(), 0);
+                        ? new TcpReceiver(s.connection, s.counters, receiveStop, s.verifier)
+                        : new UdpReceiver(s.endpoint, s.counters, codec, clock, receiveStop, spec.length(), 0,
+                                s.verifier);
             }
             s.thread = Thread.ofPlatform().daemon().name(threadPrefix + "-stream-" + s.id).unstarted(s.loop);
         }
