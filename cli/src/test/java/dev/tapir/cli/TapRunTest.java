@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code tapir server/client --tap} on the userspace stack, run as separate processes through the CLI entry point, in
  * a lab namespace this class creates and deletes (bridge 192.168.122.1/24, taps tap0 and tap1): tapir against tapir
  * (the hvt run), the kernel's iperf3, iperf 2 and ping against a tapir server, a tapir client against iperf3 -s and
- * iperf -s, and TCP through 1 % random frame loss on the bridge.
+ * iperf -s, and TCP through 1 % random frame loss on the bridge. Between tapirs, {@code --verify} has the receiver
+ * check every byte.
  */
 class TapRunTest {
     static final String SERVER_IP = "192.168.122.10";
@@ -124,6 +125,13 @@ class TapRunTest {
         return doc.get("end").get(sum).get("bytes").longValue();
     }
 
+    /** The receiving tapir checked every byte of the --verify pattern and found no mismatch. */
+    static void assertVerified(JsonNode doc, long bytes) {
+        JsonNode verify = doc.get("end").get("tapir_verify");
+        assertEquals(false, verify.get("mismatch").booleanValue(), verify.toString());
+        assertEquals(bytes, verify.get("bytes_checked").longValue(), verify.toString());
+    }
+
     /** The byte count of the last (whole-test) line of iperf 2 {@code -y C} output. */
     static long csvBytes(String csv) {
         String[] lines = csv.strip().split("\n");
@@ -136,11 +144,11 @@ class TapRunTest {
             String ping = inLab(20, "ping", "-c", "3", "-i", "0.2", "-W", "2", SERVER_IP);
             assertTrue(ping.contains("3 packets transmitted, 3 received"), ping);
 
-            JsonNode tcp = JSON.readTree(client(SERVER_IP, "-n", Long.toString(BYTES), "-J"));
+            JsonNode tcp = JSON.readTree(client(SERVER_IP, "-n", Long.toString(BYTES), "--verify", "-J"));
             assertEquals(BYTES, bytes(tcp, "sum_sent"));
             assertEquals(BYTES, bytes(tcp, "sum_received"));
 
-            JsonNode udp = JSON.readTree(client(SERVER_IP, "-u", "-b", "20M", "-t", "1", "-J"));
+            JsonNode udp = JSON.readTree(client(SERVER_IP, "-u", "-b", "20M", "-t", "1", "--verify", "-J"));
             long udpSent = udp.get("end").get("sum_sent").get("packets").longValue();
             assertTrue(udpSent > 1000, "sent " + udpSent);
 
@@ -151,10 +159,13 @@ class TapRunTest {
 
             List<JsonNode> onServer = serverResults(server, 3);
             assertEquals(BYTES, bytes(onServer.get(0), "sum_received"), "tapir client -> tapir server");
+            assertVerified(onServer.get(0), BYTES);
             JsonNode udpSum = onServer.get(1).get("end").get("sum");
             assertEquals(udpSent, udpSum.get("packets").longValue() + udpSum.get("lost_packets").longValue());
             assertTrue(udpSum.get("lost_packets").longValue() <= udpSent / 100, udpSum.toString());
             assertEquals(udpSum.get("bytes").longValue(), bytes(udp, "sum_received"));
+            // Every datagram's payload after iperf3's 12-byte header (the CLI asks for 32-bit counters) was checked.
+            assertVerified(onServer.get(1), udpSum.get("bytes").longValue() - 12 * udpSum.get("packets").longValue());
             assertEquals(BLOCKS_BYTES, bytes(onServer.get(2), "sum_received"), "iperf3 -c -> tapir server");
         }
     }
@@ -213,13 +224,14 @@ class TapRunTest {
             inLab(10, "nft", "-f", file.toString());
             long bytes = 8L * 1024 * 1024 + 777;
             try (ChildProcess server = server("-J")) {
-                JsonNode tapir = JSON.readTree(client(SERVER_IP, "-n", Long.toString(bytes), "-J"));
+                JsonNode tapir = JSON.readTree(client(SERVER_IP, "-n", Long.toString(bytes), "--verify", "-J"));
                 assertEquals(bytes, bytes(tapir, "sum_sent"));
                 assertEquals(bytes, bytes(tapir, "sum_received"));
                 JsonNode iperf3 = JSON.readTree(inLab(60, "iperf3", "-c", SERVER_IP, "-n", "8M", "-J"));
                 assertEquals(8L << 20, bytes(iperf3, "sum_sent"));
                 List<JsonNode> onServer = serverResults(server, 2);
                 assertEquals(bytes, bytes(onServer.get(0), "sum_received"));
+                assertVerified(onServer.get(0), bytes);
                 assertEquals(8L << 20, bytes(onServer.get(1), "sum_received"));
                 assertTrue(bytes(tapir, "sum_sent") > 0 && tapir.get("end").get("sum_sent").get("retransmits")
                         .longValue() > 0, "tapir's sender saw the loss");
