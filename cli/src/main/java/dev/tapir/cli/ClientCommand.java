@@ -42,6 +42,7 @@ final class ClientCommand implements Callable<Integer> {
         endpoint.stack.check(ipv6);
         TestSpec spec = test.toSpec(iperf2);
         InetSocketAddress server = Endpoints.resolve(host, endpoint.port(), ipv4 || endpoint.stack.userspace(), ipv6);
+        endpoint.stack.checkReachable(server.getAddress());
         ReportPrinter printer = new ReportPrinter(endpoint.format(), spec.protocol(), System.out);
         try (StackOptions.Opened opened = endpoint.stack.open(System.err)) {
             Transport transport = opened.transport();

@@ -3,6 +3,7 @@ package dev.tapir.cli;
 import dev.tapir.engine.stack.TapStack;
 import dev.tapir.engine.stack.iface.InterfaceConfig;
 import dev.tapir.engine.stack.phy.TapDevice;
+import dev.tapir.engine.stack.wire.Ipv4Address;
 import dev.tapir.engine.stack.wire.MacAddress;
 import dev.tapir.engine.transport.Transport;
 import dev.tapir.engine.transport.kernel.KernelTransport;
@@ -11,6 +12,7 @@ import dev.tapir.nativeio.SyscallException;
 import dev.tapir.nativeio.Tun;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Option;
 
@@ -41,6 +43,8 @@ final class StackOptions {
     @Option(names = "--mac", paramLabel = "MAC",
             description = "The userspace stack's Ethernet address (default: a random locally administered one, printed).")
     String mac;
+
+    private InterfaceConfig parsed;
 
     /** The transport, and what must be closed with it; for a tap, {@code notes} gets one line naming the stack. */
     record Opened(Transport transport, TapStack tapStack) implements AutoCloseable {
@@ -73,6 +77,21 @@ final class StackOptions {
         }
     }
 
+    /**
+     * For the userspace stack: {@code target} must be on the prefix of {@code --ip} or reachable through
+     * {@code --gateway}; otherwise every packet to it would be dropped and the run would only time out.
+     */
+    void checkReachable(InetAddress target) {
+        if (tap == null) {
+            return;
+        }
+        InterfaceConfig config = interfaceConfig();
+        if (config.gateway() == Ipv4Address.ANY && !config.isOnLink(Ipv4Address.of(target))) {
+            throw new UserError(target.getHostAddress() + " is not on " + ip
+                    + " and the userspace stack has no --gateway to reach it");
+        }
+    }
+
     Opened open(PrintStream notes) throws IOException {
         if (tap == null) {
             return new Opened(new KernelTransport(), null);
@@ -91,7 +110,15 @@ final class StackOptions {
         return new Opened(stack.transport(), stack);
     }
 
+    /** The stack's addresses, parsed once (the random MAC is drawn once). */
     private InterfaceConfig interfaceConfig() {
+        if (parsed == null) {
+            parsed = parseConfig();
+        }
+        return parsed;
+    }
+
+    private InterfaceConfig parseConfig() {
         String macText = mac != null ? mac : MacAddress.format(
                 (ThreadLocalRandom.current().nextLong() & MAC_MASK & ~GROUP_BIT) | LOCAL_BIT);
         try {

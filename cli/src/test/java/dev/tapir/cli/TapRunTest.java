@@ -352,6 +352,9 @@ class TapRunTest {
                 mistake("server", "--ip", "10.0.0.1/24"));
         assertEquals("tapir: --ip/--gateway/--mac: want address/prefix such as 10.0.0.1/24, not 192.168.122.20",
                 mistake("client", SERVER_IP, "--netns", ns, "--tap", "tap1", "--ip", "192.168.122.20"));
+        assertEquals("tapir: 10.9.9.9 is not on " + TapLab.CLIENT_ADDRESS
+                + " and the userspace stack has no --gateway to reach it",
+                mistake("client", "10.9.9.9", "--netns", ns, "--tap", "tap1", "--ip", TapLab.CLIENT_ADDRESS));
         assertEquals("tapir: no tap named tapnone" + lab + " (create one with: tapir tap create tapnone --persist ...)",
                 mistake("client", SERVER_IP, "--netns", ns, "--tap", "tapnone", "--ip", TapLab.CLIENT_ADDRESS));
         assertEquals("tapir: " + TapLab.BRIDGE + lab + " is a bridge, not a tap",
