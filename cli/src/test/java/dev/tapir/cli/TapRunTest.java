@@ -139,7 +139,7 @@ class TapRunTest {
     }
 
     @Test
-    void tapirServerServesTapirClientsIperf3AndPing() throws Exception {
+    void tapirServerServesTapirClientsIperf3TcpAndUdpAndPing() throws Exception {
         try (ChildProcess server = server("-J")) {
             String ping = inLab(20, "ping", "-c", "3", "-i", "0.2", "-W", "2", SERVER_IP);
             assertTrue(ping.contains("3 packets transmitted, 3 received"), ping);
@@ -157,7 +157,11 @@ class TapRunTest {
             assertEquals(BLOCKS_BYTES, bytes(iperf3, "sum_sent"));
             assertEquals(BLOCKS_BYTES, bytes(iperf3, "sum_received"), "what the tapir server reported to iperf3");
 
-            List<JsonNode> onServer = serverResults(server, 3);
+            JsonNode iperf3Udp = JSON.readTree(inLab(30, "iperf3", "-c", SERVER_IP, "-u", "-b", "20M", "-t", "1",
+                    "-J"));
+            long iperf3Sent = iperf3Udp.get("end").get("sum").get("packets").longValue();
+
+            List<JsonNode> onServer = serverResults(server, 4);
             assertEquals(BYTES, bytes(onServer.get(0), "sum_received"), "tapir client -> tapir server");
             assertVerified(onServer.get(0), BYTES);
             JsonNode udpSum = onServer.get(1).get("end").get("sum");
@@ -167,6 +171,10 @@ class TapRunTest {
             // Every datagram's payload after iperf3's 12-byte header (the CLI asks for 32-bit counters) was checked.
             assertVerified(onServer.get(1), udpSum.get("bytes").longValue() - 12 * udpSum.get("packets").longValue());
             assertEquals(BLOCKS_BYTES, bytes(onServer.get(2), "sum_received"), "iperf3 -c -> tapir server");
+            JsonNode iperf3UdpSum = onServer.get(3).get("end").get("sum");
+            assertTrue(iperf3Sent > 1000, "iperf3 -u sent " + iperf3Sent);
+            assertEquals(iperf3Sent, iperf3UdpSum.get("packets").longValue()
+                    + iperf3UdpSum.get("lost_packets").longValue(), "iperf3 -c -u -> tapir server");
         }
     }
 
