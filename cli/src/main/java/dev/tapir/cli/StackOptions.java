@@ -46,7 +46,7 @@ final class StackOptions {
 
     private InterfaceConfig parsed;
 
-    /** The transport, and what must be closed with it; for a tap, {@code notes} gets one line naming the stack. */
+    /** The transport, and the stack on a tap (null for kernel sockets) that must be closed with it. */
     record Opened(Transport transport, TapStack tapStack) implements AutoCloseable {
         @Override
         public void close() throws IOException {
@@ -92,6 +92,7 @@ final class StackOptions {
         }
     }
 
+    /** Kernel sockets, or the userspace stack on the tap; for a tap, {@code notes} gets one line naming the stack. */
     Opened open(PrintStream notes) throws IOException {
         if (tap == null) {
             return new Opened(new KernelTransport(), null);
