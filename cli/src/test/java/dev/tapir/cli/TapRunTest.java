@@ -39,7 +39,7 @@ class TapRunTest {
     static final ObjectMapper JSON = new ObjectMapper();
     /** tapir and iperf 2 stop -n at the exact byte: not a multiple of any write length. */
     private static final long BYTES = 4L * 1024 * 1024 + 4321;
-    /** iperf3 sends whole 128 KiB blocks, so its -n is one of those. */
+    /** iperf3 sends whole 128 KiB blocks and may send one more than -n asks: the counts must agree with its own. */
     private static final long BLOCKS_BYTES = 4L * 1024 * 1024;
     private static String ns;
 
@@ -108,7 +108,7 @@ class TapRunTest {
 
     /** Waits until the server has printed {@code count} JSON results, and returns them. */
     static List<JsonNode> serverResults(ChildProcess server, int count) throws Exception {
-        for (int i = 0; i < 250; i++) {
+        for (int i = 0; i < 500; i++) {
             String out = server.stdout();
             if (out.strip().endsWith("}")) {
                 List<JsonNode> docs = documents(out);
@@ -154,8 +154,9 @@ class TapRunTest {
 
             JsonNode iperf3 = JSON.readTree(inLab(30, "iperf3", "-c", SERVER_IP, "-n", Long.toString(BLOCKS_BYTES),
                     "-J"));
-            assertEquals(BLOCKS_BYTES, bytes(iperf3, "sum_sent"));
-            assertEquals(BLOCKS_BYTES, bytes(iperf3, "sum_received"), "what the tapir server reported to iperf3");
+            long iperf3Bytes = bytes(iperf3, "sum_sent");
+            assertTrue(iperf3Bytes >= BLOCKS_BYTES, "iperf3 sent " + iperf3Bytes);
+            assertEquals(iperf3Bytes, bytes(iperf3, "sum_received"), "what the tapir server reported to iperf3");
 
             JsonNode iperf3Udp = JSON.readTree(inLab(30, "iperf3", "-c", SERVER_IP, "-u", "-b", "20M", "-t", "1",
                     "-J"));
@@ -170,7 +171,7 @@ class TapRunTest {
             assertEquals(udpSum.get("bytes").longValue(), bytes(udp, "sum_received"));
             // Every datagram's payload after iperf3's 12-byte header (the CLI asks for 32-bit counters) was checked.
             assertVerified(onServer.get(1), udpSum.get("bytes").longValue() - 12 * udpSum.get("packets").longValue());
-            assertEquals(BLOCKS_BYTES, bytes(onServer.get(2), "sum_received"), "iperf3 -c -> tapir server");
+            assertEquals(iperf3Bytes, bytes(onServer.get(2), "sum_received"), "iperf3 -c -> tapir server");
             JsonNode iperf3UdpSum = onServer.get(3).get("end").get("sum");
             assertTrue(iperf3Sent > 1000, "iperf3 -u sent " + iperf3Sent);
             assertEquals(iperf3Sent, iperf3UdpSum.get("packets").longValue()
@@ -183,7 +184,7 @@ class TapRunTest {
         try (ChildProcess server = server("--iperf2", "--csv")) {
             String iperf = inLab(30, "iperf", "-c", SERVER_IP, "-n", Long.toString(BYTES), "-y", "C");
             assertEquals(BYTES, csvBytes(iperf));
-            for (int i = 0; i < 250 && server.stdout().isBlank(); i++) {
+            for (int i = 0; i < 500 && server.stdout().isBlank(); i++) {
                 Thread.sleep(20);
             }
             assertEquals(BYTES, csvBytes(server.stdout()));
@@ -206,7 +207,7 @@ class TapRunTest {
             awaitListening(5001);
             String tapir = client(HOST_IP, "--iperf2", "-n", Long.toString(BYTES), "--csv");
             assertEquals(BYTES, csvBytes(tapir));
-            for (int i = 0; i < 250 && iperf.stdout().isBlank(); i++) {
+            for (int i = 0; i < 500 && iperf.stdout().isBlank(); i++) {
                 Thread.sleep(20);
             }
             assertEquals(BYTES, csvBytes(iperf.stdout()));
@@ -236,11 +237,12 @@ class TapRunTest {
                 assertEquals(bytes, bytes(tapir, "sum_sent"));
                 assertEquals(bytes, bytes(tapir, "sum_received"));
                 JsonNode iperf3 = JSON.readTree(inLab(60, "iperf3", "-c", SERVER_IP, "-n", "8M", "-J"));
-                assertEquals(8L << 20, bytes(iperf3, "sum_sent"));
+                long iperf3Bytes = bytes(iperf3, "sum_sent");
+                assertTrue(iperf3Bytes >= 8L << 20, "iperf3 sent " + iperf3Bytes);
                 List<JsonNode> onServer = serverResults(server, 2);
                 assertEquals(bytes, bytes(onServer.get(0), "sum_received"));
                 assertVerified(onServer.get(0), bytes);
-                assertEquals(8L << 20, bytes(onServer.get(1), "sum_received"));
+                assertEquals(iperf3Bytes, bytes(onServer.get(1), "sum_received"));
                 assertTrue(bytes(tapir, "sum_sent") > 0 && tapir.get("end").get("sum_sent").get("retransmits")
                         .longValue() > 0, "tapir's sender saw the loss");
             }
@@ -395,7 +397,7 @@ class TapRunTest {
     /** Waits until a TCP listener on {@code port} shows in the lab's /proc/net/tcp (read from a thread inside it). */
     static void awaitListening(int port) throws Exception {
         String local = String.format(":%04X 00000000:0000 0A", port);
-        for (int i = 0; i < 250; i++) {
+        for (int i = 0; i < 500; i++) {
             if (Namespaces.callIn(ns, () -> Files.readString(Path.of("/proc/thread-self/net/tcp"))).contains(local)) {
                 return;
             }
