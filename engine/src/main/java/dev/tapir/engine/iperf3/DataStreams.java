@@ -24,6 +24,14 @@ final class DataStreams implements AutoCloseable {
     static final long DRAIN_QUIET_NANOS = 250_000_000L;
     /** Upper bound on draining, for a peer that keeps sending after TEST_END. */
     static final long DRAIN_LIMIT_NANOS = 5_000_000_000L;
+    /**
+     * With --verify every byte sent must be checked, so TCP receivers drain to the peer's FIN (a tapir sender shuts
+     * its output down after its last byte, before TEST_END), riding out retransmission timeouts on a lossy path:
+     * they give up only after this long without a byte, or after {@link #VERIFY_DRAIN_LIMIT_NANOS} in all (below a
+     * client's control timeout, which waits meanwhile).
+     */
+    static final long VERIFY_DRAIN_QUIET_NANOS = 5_000_000_000L;
+    static final long VERIFY_DRAIN_LIMIT_NANOS = 25_000_000_000L;
     private static final long JOIN_MILLIS = 2_000;
 
     final List<DataStream> streams = new ArrayList<>();
@@ -157,9 +165,12 @@ final class DataStreams implements AutoCloseable {
 
     /**
      * Lets the receivers run until each read end of stream, or nothing arrived for {@link #DRAIN_QUIET_NANOS}
-     * (an iperf3 peer closes its data connections only after the results), then stops them.
+     * (an iperf3 peer closes its data connections only after the results), then stops them. {@code toEndOfStream}
+     * waits for end of stream through the longer {@link #VERIFY_DRAIN_QUIET_NANOS} instead.
      */
-    void drainReceivers() throws InterruptedException {
+    void drainReceivers(boolean toEndOfStream) throws InterruptedException {
+        long quiet = toEndOfStream ? VERIFY_DRAIN_QUIET_NANOS : DRAIN_QUIET_NANOS;
+        long limit = toEndOfStream ? VERIFY_DRAIN_LIMIT_NANOS : DRAIN_LIMIT_NANOS;
         long start = System.nanoTime();
         long lastSeen = bytesReceived();
         long lastChange = start;
@@ -169,7 +180,7 @@ final class DataStreams implements AutoCloseable {
             if (seen != lastSeen) {
                 lastSeen = seen;
                 lastChange = now;
-            } else if (now - lastChange >= DRAIN_QUIET_NANOS || now - start >= DRAIN_LIMIT_NANOS) {
+            } else if (now - lastChange >= quiet || now - start >= limit) {
                 break;
             }
             Thread.sleep(10);

@@ -76,7 +76,7 @@ final class TestRun implements AutoCloseable {
 
     /** After TEST_END: receivers drain what is still in flight, then the reporter stops. */
     void finishReceiving() throws InterruptedException {
-        streams.drainReceivers();
+        streams.drainReceivers(pattern != null && spec.protocol() == Protocol.TCP);
         reporter.stop(true);
         cpuPercent = cpu.percentSinceStart();
     }
