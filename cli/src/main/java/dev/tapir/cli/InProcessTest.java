@@ -17,7 +17,8 @@ final class InProcessTest {
 
     /** Runs one test: a one-off server on {@code serverTransport} at {@code bind}, the client on its own transport. */
     static TestResult run(Transport serverTransport, InetSocketAddress bind, Transport clientTransport,
-            TestSpec spec, ReportPrinter printer) throws IOException, InterruptedException {
+            TestSpec spec, Iperf3Client.Options options, ReportPrinter printer)
+            throws IOException, InterruptedException {
         Iperf3Server.Output quiet = new Iperf3Server.Output() {
             @Override
             public void interval(Interval interval) {
@@ -42,7 +43,7 @@ final class InProcessTest {
             Thread serving = Thread.ofPlatform().name("tapir-inprocess-server").start(() -> server.serve(true));
             InetSocketAddress target = new InetSocketAddress(bind.getAddress(), server.localAddress().getPort());
             try {
-                return new Iperf3Client(clientTransport, Iperf3Client.Options.DEFAULT).run(target, spec, printer)
+                return new Iperf3Client(clientTransport, options).run(target, spec, printer)
                         .result();
             } finally {
                 server.close();

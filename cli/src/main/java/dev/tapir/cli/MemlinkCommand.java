@@ -1,5 +1,6 @@
 package dev.tapir.cli;
 
+import dev.tapir.engine.iperf3.Iperf3Client;
 import dev.tapir.engine.report.TestResult;
 import dev.tapir.engine.stack.NetworkStack;
 import dev.tapir.engine.stack.StackRunner;
@@ -75,6 +76,7 @@ final class MemlinkCommand implements Callable<Integer> {
         ReportPrinter printer = new ReportPrinter(ReportPrinter.format(json, csv), spec.protocol(), System.out);
         TestResult result = run(spec, printer);
         printer.result(result);
+        TestOptions.requireVerified(result);
         return 0;
     }
 
@@ -91,7 +93,7 @@ final class MemlinkCommand implements Callable<Integer> {
                 UserspaceTransport serverTransport = new UserspaceTransport(server);
                 UserspaceTransport clientTransport = new UserspaceTransport(client)) {
             return InProcessTest.run(serverTransport, new InetSocketAddress(InetAddress.getByName(SERVER_IP), 5201),
-                    clientTransport, spec, printer);
+                    clientTransport, spec, new Iperf3Client.Options(false, false, 30_000, test.verifySeed()), printer);
         }
     }
 

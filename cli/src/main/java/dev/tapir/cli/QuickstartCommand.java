@@ -1,5 +1,6 @@
 package dev.tapir.cli;
 
+import dev.tapir.engine.iperf3.Iperf3Client;
 import dev.tapir.engine.report.TestResult;
 import dev.tapir.engine.transport.kernel.KernelTransport;
 import java.net.InetAddress;
@@ -48,7 +49,8 @@ final class QuickstartCommand implements Callable<Integer> {
         var spec = options.toSpec(false);
         ReportPrinter printer = new ReportPrinter(ReportPrinter.Format.HUMAN, spec.protocol(), System.out);
         try (KernelTransport server = new KernelTransport(); KernelTransport client = new KernelTransport()) {
-            TestResult result = InProcessTest.run(server, loopback, client, spec, printer);
+            TestResult result = InProcessTest.run(server, loopback, client, spec, Iperf3Client.Options.DEFAULT,
+                    printer);
             printer.result(result);
         }
     }

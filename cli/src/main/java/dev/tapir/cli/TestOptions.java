@@ -1,10 +1,13 @@
 package dev.tapir.cli;
 
+import dev.tapir.engine.report.TestResult;
 import dev.tapir.engine.report.Units;
+import dev.tapir.engine.report.Verification;
 import dev.tapir.engine.test.Protocol;
 import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.transport.DatagramOptions;
 import dev.tapir.engine.transport.StreamOptions;
+import java.security.SecureRandom;
 import picocli.CommandLine.Option;
 
 /** The client's test flags, read as iperf3 reads them, turned into one {@link TestSpec}. */
@@ -63,12 +66,20 @@ final class TestOptions {
     @Option(names = "--no-gso", description = "UDP without GSO/GRO: one datagram per send and per receive.")
     boolean noGso;
 
-    @Option(names = "--verify", description = "Send a seeded pattern the server checks byte by byte.")
+    @Option(names = "--verify", description = "Send a seeded pattern the receiver (a tapir server, or this client "
+            + "with -R) checks byte by byte; a mismatch fails the run.")
     boolean verify;
 
+    @Option(names = "--verify-seed", paramLabel = "SEED",
+            description = "Seed of the --verify pattern (default: random; printed with the result to repeat a run).")
+    Long verifySeed;
+
     TestSpec toSpec(boolean iperf2) {
-        if (verify) {
-            throw new UserError("--verify is not implemented yet: the receive loops do not check payload bytes");
+        if (verifySeed != null && !verify) {
+            throw new UserError("--verify-seed goes with --verify");
+        }
+        if (verify && iperf2) {
+            throw new UserError("--verify needs the iperf3 protocol: iperf 2's has no room to ask the server to check");
         }
         Protocol protocol = udp ? Protocol.UDP : Protocol.TCP;
         int udpDefault = iperf2 ? IPERF2_UDP_DEFAULT_LENGTH : IPERF3_UDP_DEFAULT_LENGTH;
@@ -97,5 +108,21 @@ final class TestOptions {
                 bitrate, streams, reverse, bidirectional,
                 new StreamOptions((int) windowBytes, mss, noDelay, congestion),
                 new DatagramOptions((int) windowBytes, !noGso), verify);
+    }
+
+    /** The seed of the --verify pattern: the one given, else a random one drawn once. */
+    long verifySeed() {
+        if (verifySeed == null) {
+            verifySeed = new SecureRandom().nextLong();
+        }
+        return verifySeed;
+    }
+
+    /** After the report was printed: a --verify mismatch fails the run with its one line. */
+    static void requireVerified(TestResult result) {
+        Verification v = result.verification();
+        if (v != null && v.failed()) {
+            throw new UserError(v.line());
+        }
     }
 }

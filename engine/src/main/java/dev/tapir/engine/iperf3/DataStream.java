@@ -1,5 +1,6 @@
 package dev.tapir.engine.iperf3;
 
+import dev.tapir.engine.test.PayloadVerifier;
 import dev.tapir.engine.test.StreamCounters;
 import dev.tapir.engine.transport.DatagramEndpoint;
 import dev.tapir.engine.transport.StreamConnection;
@@ -18,6 +19,8 @@ final class DataStream {
     final TcpStats tcpStats = new TcpStats();
     Runnable loop;
     Thread thread;
+    /** Checks what a receiving stream got ({@code --verify}), else null. */
+    PayloadVerifier verifier;
 
     DataStream(int id, boolean sending, StreamConnection connection, DatagramEndpoint endpoint, StreamCounters counters) {
         this.id = id;

@@ -1,5 +1,6 @@
 package dev.tapir.engine.iperf3;
 
+import dev.tapir.engine.test.PayloadVerifier;
 import dev.tapir.engine.test.Protocol;
 import dev.tapir.engine.test.StopSignal;
 import dev.tapir.engine.test.TcpReceiver;
@@ -8,6 +9,7 @@ import dev.tapir.engine.test.TestClock;
 import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.test.UdpReceiver;
 import dev.tapir.engine.test.UdpSender;
+import dev.tapir.engine.test.VerifyPattern;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +24,14 @@ final class DataStreams implements AutoCloseable {
     static final long DRAIN_QUIET_NANOS = 250_000_000L;
     /** Upper bound on draining, for a peer that keeps sending after TEST_END. */
     static final long DRAIN_LIMIT_NANOS = 5_000_000_000L;
+    /**
+     * With --verify every byte sent must be checked, so TCP receivers drain to the peer's FIN (a tapir sender shuts
+     * its output down after its last byte, before TEST_END), riding out retransmission timeouts on a lossy path:
+     * they give up only after this long without a byte, or after {@link #VERIFY_DRAIN_LIMIT_NANOS} in all (below a
+     * client's control timeout, which waits meanwhile).
+     */
+    static final long VERIFY_DRAIN_QUIET_NANOS = 5_000_000_000L;
+    static final long VERIFY_DRAIN_LIMIT_NANOS = 25_000_000_000L;
     private static final long JOIN_MILLIS = 2_000;
 
     final List<DataStream> streams = new ArrayList<>();
@@ -36,9 +46,11 @@ final class DataStreams implements AutoCloseable {
     /**
      * Starts one loop per stream. {@code spec} is the whole test; a byte or block limit is split over this side's
      * sending streams (iperf3 counts -n and -k over all streams). {@code runUntilStopped} makes senders ignore the
-     * duration and run until {@link #stopSenders()} (the server: the client decides when the test ends).
+     * duration and run until {@link #stopSenders()} (the server: the client decides when the test ends). With a
+     * {@code pattern} ({@code --verify}) senders send it and receivers check it.
      */
-    void start(TestSpec spec, Iperf3DatagramHeader codec, boolean runUntilStopped, String threadPrefix) {
+    void start(TestSpec spec, Iperf3DatagramHeader codec, VerifyPattern pattern, boolean runUntilStopped,
+            String threadPrefix) {
         clock = TestClock.start();
         int senders = (int) streams.stream().filter(s -> s.sending).count();
         int senderIndex = 0;
@@ -49,12 +61,17 @@ final class DataStreams implements AutoCloseable {
                     continue;
                 }
                 s.loop = spec.protocol() == Protocol.TCP
-                        ? new TcpSender(own, s.connection, s.counters, clock, sendStop, null)
-                        : new UdpSender(own, s.endpoint, s.counters, codec, clock, sendStop, null);
+                        ? new TcpSender(own, s.connection, s.counters, clock, sendStop, pattern, s.id)
+                        : new UdpSender(own, s.endpoint, s.counters, codec, clock, sendStop, pattern, s.id);
             } else {
+                if (pattern != null) {
+                    s.verifier = spec.protocol() == Protocol.TCP ? PayloadVerifier.forStream(pattern, s.id)
+                            : PayloadVerifier.forDatagrams(pattern, s.id, spec.length(), codec.minimumLength());
+                }
                 s.loop = spec.protocol() == Protocol.TCP
-                        ? new TcpReceiver(s.connection, s.counters, receiveStop)
-                        : new UdpReceiver(s.endpoint, s.counters, codec, clock, receiveStop, spec.length(), 0);
+                        ? new TcpReceiver(s.connection, s.counters, receiveStop, s.verifier)
+                        : new UdpReceiver(s.endpoint, s.counters, codec, clock, receiveStop, spec.length(), 0,
+                                s.verifier);
             }
             s.thread = Thread.ofPlatform().daemon().name(threadPrefix + "-stream-" + s.id).unstarted(s.loop);
         }
@@ -113,7 +130,12 @@ final class DataStreams implements AutoCloseable {
         return sum;
     }
 
-    /** Stops the senders, waits for them, then sends FIN on their TCP connections so the peer sees the end. */
+    /**
+     * Stops the senders, waits for them, sends FIN on their TCP connections so the peer sees the end, then waits (at
+     * most {@link #DRAIN_LIMIT_NANOS}) until the peer acknowledged all data where the transport can tell. Otherwise a
+     * receiver, which drains until a quiet gap of {@link #DRAIN_QUIET_NANOS}, could stop inside a retransmission
+     * timeout on a lossy path (a tap drops frames when its queue is full) and miss the tail.
+     */
     void stopSenders() throws InterruptedException {
         sendStop.stop();
         for (DataStream s : streams) {
@@ -122,7 +144,6 @@ final class DataStreams implements AutoCloseable {
                     s.thread.join(JOIN_MILLIS);
                 }
                 if (s.connection != null) {
-                    s.connection.tcpStats(s.tcpStats);
                     try {
                         s.connection.shutdownOutput();
                     } catch (IOException e) {
@@ -131,13 +152,25 @@ final class DataStreams implements AutoCloseable {
                 }
             }
         }
+        long deadline = System.nanoTime() + DRAIN_LIMIT_NANOS;
+        for (DataStream s : streams) {
+            if (s.sending && s.connection != null) {
+                while (s.connection.unacknowledgedBytes() > 0 && System.nanoTime() - deadline < 0) {
+                    Thread.sleep(1);
+                }
+                s.connection.tcpStats(s.tcpStats);
+            }
+        }
     }
 
     /**
      * Lets the receivers run until each read end of stream, or nothing arrived for {@link #DRAIN_QUIET_NANOS}
-     * (an iperf3 peer closes its data connections only after the results), then stops them.
+     * (an iperf3 peer closes its data connections only after the results), then stops them. {@code toEndOfStream}
+     * waits for end of stream through the longer {@link #VERIFY_DRAIN_QUIET_NANOS} instead.
      */
-    void drainReceivers() throws InterruptedException {
+    void drainReceivers(boolean toEndOfStream) throws InterruptedException {
+        long quiet = toEndOfStream ? VERIFY_DRAIN_QUIET_NANOS : DRAIN_QUIET_NANOS;
+        long limit = toEndOfStream ? VERIFY_DRAIN_LIMIT_NANOS : DRAIN_LIMIT_NANOS;
         long start = System.nanoTime();
         long lastSeen = bytesReceived();
         long lastChange = start;
@@ -147,7 +180,7 @@ final class DataStreams implements AutoCloseable {
             if (seen != lastSeen) {
                 lastSeen = seen;
                 lastChange = now;
-            } else if (now - lastChange >= DRAIN_QUIET_NANOS || now - start >= DRAIN_LIMIT_NANOS) {
+            } else if (now - lastChange >= quiet || now - start >= limit) {
                 break;
             }
             Thread.sleep(10);

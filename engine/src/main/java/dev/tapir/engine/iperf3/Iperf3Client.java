@@ -6,6 +6,7 @@ import dev.tapir.engine.report.TestResult;
 import dev.tapir.engine.report.TestStart;
 import dev.tapir.engine.test.Protocol;
 import dev.tapir.engine.test.TestSpec;
+import dev.tapir.engine.test.VerifyPattern;
 import dev.tapir.engine.transport.DatagramBatch;
 import dev.tapir.engine.transport.DatagramEndpoint;
 import dev.tapir.engine.transport.StreamConnection;
@@ -30,9 +31,16 @@ public final class Iperf3Client {
      * @param getServerOutput ask the server for its output ({@code --get-server-output})
      * @param udpCounters64bit 64-bit UDP counters ({@code --udp-counters-64bit})
      * @param controlTimeoutMillis how long to wait for each control step of the server (and for connects)
+     * @param verifySeed seed of the {@code --verify} pattern, used when the test spec asks to verify
      */
-    public record Options(boolean getServerOutput, boolean udpCounters64bit, int controlTimeoutMillis) {
+    public record Options(boolean getServerOutput, boolean udpCounters64bit, int controlTimeoutMillis,
+            long verifySeed) {
         public static final Options DEFAULT = new Options(false, false, 30_000);
+
+        /** Options with verify seed 1 (it matters only for a test that verifies). */
+        public Options(boolean getServerOutput, boolean udpCounters64bit, int controlTimeoutMillis) {
+            this(getServerOutput, udpCounters64bit, controlTimeoutMillis, 1);
+        }
     }
 
     /** What the server said besides the results: its output when asked for ({@code --get-server-output}). */
@@ -56,7 +64,8 @@ public final class Iperf3Client {
         StreamConnection control = transport.connect(server, null, dev.tapir.engine.transport.StreamOptions.DEFAULT,
                 timeout);
         try (ControlChannel channel = new ControlChannel(control);
-                TestRun run = new TestRun(spec, options.udpCounters64bit(), sink)) {
+                TestRun run = new TestRun(spec, options.udpCounters64bit(),
+                        spec.verify() ? new VerifyPattern(options.verifySeed()) : null, sink)) {
             channel.writeCookie(cookie, timeout);
             expect(channel, ControlState.PARAM_EXCHANGE, timeout);
             channel.writeJson(parameters(spec).toJson(), timeout);
@@ -81,6 +90,10 @@ public final class Iperf3Client {
             if (failure != null) {
                 throw new Iperf3ProtocolException("data stream failed: " + failure);
             }
+            if (spec.verify() && peer.verification() == null) {
+                throw new Iperf3ProtocolException("--verify: the server did not verify the data (it is not a tapir "
+                        + "server; verify needs tapir at both ends)");
+            }
             boolean localSender = !spec.reverse();
             TestStart start = Iperf3Reports.start(true, connected, timeSecs, server.getAddress().getHostAddress(),
                     server.getPort(), cookie, spec);
@@ -100,7 +113,8 @@ public final class Iperf3Client {
         return new Iperf3Parameters(udp, 0, seconds, spec.bytes(), spec.blocks(), spec.streamOptions().mss(),
                 spec.streamOptions().noDelay(), spec.streams(), spec.reverse(), spec.bidirectional(), window,
                 spec.length(), spec.rateBitsPerSecond(), 1000, spec.streamOptions().congestion(),
-                options.getServerOutput(), options.udpCounters64bit(), Iperf3Parameters.VERSION);
+                options.getServerOutput(), options.udpCounters64bit(), Iperf3Parameters.VERSION,
+                spec.verify() ? options.verifySeed() : null);
     }
 
     /** Opens the data streams: with --bidir first the ones this side sends on, then the ones it receives on. */

@@ -2,6 +2,7 @@ package dev.tapir.engine.iperf3;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tapir.engine.report.JsonReport;
 
 /**
  * The test parameters the client sends after PARAM_EXCHANGE, with the keys, order and defaults of iperf3 3.12's
@@ -25,6 +26,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param getServerOutput {@code get_server_output}
  * @param udpCounters64bit {@code udp_counters_64bit}
  * @param clientVersion {@code client_version}, null when the client sent none
+ * @param verifySeed {@code tapir_verify}: a tapir client asks a tapir server to check its seeded pattern
+ *     ({@code --verify}); null when not asked. iperf3 ignores the key.
  */
 public record Iperf3Parameters(
         boolean udp,
@@ -44,7 +47,8 @@ public record Iperf3Parameters(
         String congestion,
         boolean getServerOutput,
         boolean udpCounters64bit,
-        String clientVersion) {
+        String clientVersion,
+        Long verifySeed) {
 
     /** iperf3's own limits (iperf.h): at most 128 streams, 1 MiB TCP blocks, 65507-byte UDP datagrams, 1 day. */
     public static final int MAX_STREAMS = 128;
@@ -55,7 +59,17 @@ public record Iperf3Parameters(
     public static final int DEFAULT_UDP_LENGTH = 1460;
     public static final String VERSION = "3.12";
 
-    /** The JSON text iperf3 3.12 would send for these parameters, keys in its order. */
+    /** Parameters without {@code --verify}, the ones iperf3 knows. */
+    public Iperf3Parameters(boolean udp, int omitSeconds, int timeSeconds, long bytes, long blocks, int mss,
+            boolean noDelay, int parallel, boolean reverse, boolean bidirectional, int window, int length,
+            long bandwidth, int pacingTimerMicros, String congestion, boolean getServerOutput,
+            boolean udpCounters64bit, String clientVersion) {
+        this(udp, omitSeconds, timeSeconds, bytes, blocks, mss, noDelay, parallel, reverse, bidirectional, window,
+                length, bandwidth, pacingTimerMicros, congestion, getServerOutput, udpCounters64bit, clientVersion,
+                null);
+    }
+
+    /** The JSON text iperf3 3.12 would send for these parameters, keys in its order, then tapir's own key. */
     public ObjectNode toJson() {
         ObjectNode json = ControlChannel.JSON.createObjectNode();
         json.put(udp ? "udp" : "tcp", true);
@@ -94,6 +108,9 @@ public record Iperf3Parameters(
             json.put("udp_counters_64bit", 1);
         }
         json.put("client_version", clientVersion == null ? VERSION : clientVersion);
+        if (verifySeed != null) {
+            json.put(JsonReport.VERIFY_KEY, verifySeed.longValue());
+        }
         return json;
     }
 
@@ -134,7 +151,19 @@ public record Iperf3Parameters(
                 text(json.get("congestion")),
                 json.has("get_server_output"),
                 json.has("udp_counters_64bit"),
-                text(json.get("client_version")));
+                text(json.get("client_version")),
+                verifySeed(json.get(JsonReport.VERIFY_KEY)));
+    }
+
+    private static Long verifySeed(JsonNode node) throws Iperf3ProtocolException {
+        if (node == null) {
+            return null;
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+            throw new Iperf3ProtocolException("parameter \"" + JsonReport.VERIFY_KEY
+                    + "\" must be a 64-bit integer seed");
+        }
+        return node.longValue();
     }
 
     private static String text(JsonNode node) {

@@ -3,6 +3,8 @@ package dev.tapir.engine.iperf3;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tapir.engine.report.JsonReport;
+import dev.tapir.engine.report.Verification;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,6 +21,8 @@ import java.util.List;
  * @param streams one entry per stream, matched by id
  * @param serverOutputJson the server's {@code -J} output when the client asked for it and the server ran with -J
  * @param serverOutputText the server's text output when the client asked for it and the server printed text
+ * @param verification what a tapir peer's receivers checked with {@code --verify} (tapir's own key
+ *     {@code "tapir_verify"}, which iperf3 ignores), null from iperf3 or without --verify
  */
 public record Iperf3Results(
         double cpuUtilTotal,
@@ -28,10 +32,18 @@ public record Iperf3Results(
         String congestionUsed,
         List<Stream> streams,
         JsonNode serverOutputJson,
-        String serverOutputText) {
+        String serverOutputText,
+        Verification verification) {
 
     public Iperf3Results {
         streams = List.copyOf(streams);
+    }
+
+    /** Results without {@code --verify}, as iperf3 sends them. */
+    public Iperf3Results(double cpuUtilTotal, double cpuUtilUser, double cpuUtilSystem, long senderHasRetransmits,
+            String congestionUsed, List<Stream> streams, JsonNode serverOutputJson, String serverOutputText) {
+        this(cpuUtilTotal, cpuUtilUser, cpuUtilSystem, senderHasRetransmits, congestionUsed, streams, serverOutputJson,
+                serverOutputText, null);
     }
 
     /**
@@ -73,6 +85,9 @@ public record Iperf3Results(
         }
         if (serverOutputText != null) {
             json.put("server_output_text", serverOutputText);
+        }
+        if (verification != null) {
+            json.set(JsonReport.VERIFY_KEY, JsonReport.verification(verification));
         }
         ArrayNode array = json.putArray("streams");
         for (Stream s : streams) {
@@ -130,7 +145,30 @@ public record Iperf3Results(
                 congestion != null && congestion.isTextual() ? congestion.textValue() : null,
                 streams,
                 json.get("server_output_json"),
-                outputText != null && outputText.isTextual() ? outputText.textValue() : null);
+                outputText != null && outputText.isTextual() ? outputText.textValue() : null,
+                verification(json.get(JsonReport.VERIFY_KEY)));
+    }
+
+    private static Verification verification(JsonNode v) throws Iperf3ProtocolException {
+        if (v == null) {
+            return null;
+        }
+        boolean mismatch = v.path("mismatch").asBoolean(false);
+        String[] keys = mismatch ? new String[] {"seed", "bytes_checked", "stream", "first_bad_offset", "expected",
+            "actual"} : new String[] {"seed", "bytes_checked"};
+        for (String key : keys) {
+            if (!v.path(key).isIntegralNumber()) {
+                throw new Iperf3ProtocolException("\"" + JsonReport.VERIFY_KEY + "\" in the results lacks \"" + key
+                        + "\"");
+            }
+        }
+        long seed = v.get("seed").longValue();
+        long bytes = v.get("bytes_checked").longValue();
+        if (!mismatch) {
+            return Verification.clean(seed, bytes);
+        }
+        return new Verification(seed, bytes, v.get("stream").intValue(), Math.max(0, v.get("first_bad_offset")
+                .longValue()), v.get("expected").intValue() & 0xff, v.get("actual").intValue() & 0xff);
     }
 
     private static void putCount(ObjectNode json, String key, long value) {

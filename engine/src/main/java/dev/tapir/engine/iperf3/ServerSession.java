@@ -7,6 +7,7 @@ import dev.tapir.engine.report.TestResult;
 import dev.tapir.engine.report.TestStart;
 import dev.tapir.engine.test.Protocol;
 import dev.tapir.engine.test.TestSpec;
+import dev.tapir.engine.test.VerifyPattern;
 import dev.tapir.engine.transport.DatagramBatch;
 import dev.tapir.engine.transport.DatagramEndpoint;
 import dev.tapir.engine.transport.DatagramOptions;
@@ -94,7 +95,8 @@ final class ServerSession implements Runnable {
                 serverError();
                 throw new Iperf3ProtocolException("bad parameters: " + e.getMessage());
             }
-            run = new TestRun(spec, params.udpCounters64bit(), output::interval);
+            VerifyPattern pattern = params.verifySeed() == null ? null : new VerifyPattern(params.verifySeed());
+            run = new TestRun(spec, params.udpCounters64bit(), pattern, output::interval);
             List<Connection> connected = acceptStreams(params, spec, cookie, run, timeout);
             long timeSecs = System.currentTimeMillis() / 1000;
             channel.writeState(ControlState.TEST_START, timeout);
@@ -123,6 +125,9 @@ final class ServerSession implements Runnable {
             String failure = run.failure();
             if (failure != null) {
                 log.println("tapir iperf3 server: " + peer + ": data stream failed: " + failure);
+            }
+            if (result.verification() != null && result.verification().failed()) {
+                log.println("tapir iperf3 server: " + peer + ": " + result.verification().line());
             }
             awaitDone(timeout);
         } catch (IOException e) {
@@ -161,7 +166,7 @@ final class ServerSession implements Runnable {
         StreamOptions stream = new StreamOptions(p.window(), p.mss(), p.noDelay(), p.congestion());
         DatagramOptions datagram = new DatagramOptions(p.window(), true);
         return new TestSpec(protocol, p.length(), p.bytes(), p.blocks(), duration, intervalNanos, p.bandwidth(), p.parallel(),
-                p.reverse(), p.bidirectional(), stream, datagram, false);
+                p.reverse(), p.bidirectional(), stream, datagram, p.verifySeed() != null);
     }
 
     /**
@@ -374,6 +379,6 @@ final class ServerSession implements Runnable {
             text = rendered;
         }
         return new Iperf3Results(own.cpuUtilTotal(), own.cpuUtilUser(), own.cpuUtilSystem(),
-                own.senderHasRetransmits(), own.congestionUsed(), own.streams(), json, text);
+                own.senderHasRetransmits(), own.congestionUsed(), own.streams(), json, text, own.verification());
     }
 }

@@ -9,6 +9,7 @@ import dev.tapir.engine.report.TestResult;
 import dev.tapir.engine.report.TestStart;
 import dev.tapir.engine.report.Transfer;
 import dev.tapir.engine.report.UdpFigures;
+import dev.tapir.engine.report.Verification;
 import dev.tapir.engine.test.IntervalReporter;
 import dev.tapir.engine.test.Protocol;
 import dev.tapir.engine.test.ReportedStream;
@@ -16,6 +17,7 @@ import dev.tapir.engine.test.StreamCounters;
 import dev.tapir.engine.test.TestClock;
 import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.test.UdpReceiveStats;
+import dev.tapir.engine.test.VerifyPattern;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -28,15 +30,19 @@ final class TestRun implements AutoCloseable {
     final TestSpec spec;
     final DataStreams streams = new DataStreams();
     final Iperf3DatagramHeader codec;
+    /** The {@code --verify} pattern, or null. */
+    private final VerifyPattern pattern;
     private final List<Interval> intervals = Collections.synchronizedList(new ArrayList<>());
     private final ReportSink sink;
     private IntervalReporter reporter;
     private ProcessCpu cpu;
     private double[] cpuPercent = {0, 0, 0};
 
-    TestRun(TestSpec spec, boolean counter64, ReportSink sink) {
+    /** @param pattern senders send it and receivers check it ({@code --verify}), or null */
+    TestRun(TestSpec spec, boolean counter64, VerifyPattern pattern, ReportSink sink) {
         this.spec = spec;
         this.codec = new Iperf3DatagramHeader(counter64);
+        this.pattern = pattern;
         this.sink = sink;
     }
 
@@ -49,7 +55,7 @@ final class TestRun implements AutoCloseable {
 
     void start(boolean runUntilStopped, String threadPrefix) {
         cpu = new ProcessCpu();
-        streams.start(spec, codec, runUntilStopped, threadPrefix);
+        streams.start(spec, codec, pattern, runUntilStopped, threadPrefix);
         List<ReportedStream> reported = new ArrayList<>();
         for (DataStream s : streams.streams) {
             reported.add(new ReportedStream(s.id, s.sending, s.counters, s.sending ? s.connection : null));
@@ -70,7 +76,7 @@ final class TestRun implements AutoCloseable {
 
     /** After TEST_END: receivers drain what is still in flight, then the reporter stops. */
     void finishReceiving() throws InterruptedException {
-        streams.drainReceivers();
+        streams.drainReceivers(pattern != null && spec.protocol() == Protocol.TCP);
         reporter.stop(true);
         cpuPercent = cpu.percentSinceStart();
     }
@@ -98,7 +104,27 @@ final class TestRun implements AutoCloseable {
         }
         long senderHasRetransmits = !sends ? -1 : (tcp ? 1 : 0);
         return new Iperf3Results(cpuPercent[0], cpuPercent[1], cpuPercent[2], senderHasRetransmits, congestion, list,
-                null, null);
+                null, null, localVerification());
+    }
+
+    /**
+     * What this side's receivers checked, or null without {@code --verify}. The first mismatch is the one of the
+     * lowest-numbered stream.
+     */
+    Verification localVerification() {
+        if (pattern == null) {
+            return null;
+        }
+        Verification sum = Verification.clean(pattern.seed(), 0);
+        for (DataStream s : streams.streams) {
+            if (s.verifier != null) {
+                long bad = s.verifier.firstBadOffset();
+                sum = sum.plus(bad < 0 ? Verification.clean(pattern.seed(), s.verifier.bytesChecked())
+                        : new Verification(pattern.seed(), s.verifier.bytesChecked(), s.id, bad,
+                                s.verifier.expected(), s.verifier.actual()));
+            }
+        }
+        return sum;
     }
 
     private double seconds(DataStream s) {
@@ -153,8 +179,13 @@ final class TestRun implements AutoCloseable {
             }
         }
         String remoteCongestion = peer == null ? null : peer.congestionUsed();
+        Verification verification = localVerification();
+        if (verification != null && peer != null && peer.verification() != null) {
+            verification = verification.plus(peer.verification());
+        }
         return new TestResult(start, new ArrayList<>(intervals), results, localSender, cpuUse,
-                localSender ? localCongestion : remoteCongestion, localSender ? remoteCongestion : localCongestion);
+                localSender ? localCongestion : remoteCongestion, localSender ? remoteCongestion : localCongestion,
+                verification);
     }
 
     /** The first data-path error, as one line, or null. */

@@ -167,6 +167,9 @@ public final class HumanReport {
                 }
             }
         }
+        if (result.verification() != null) {
+            out.append(result.verification().line()).append('\n');
+        }
         return out.toString();
     }
 

@@ -18,6 +18,9 @@ import java.util.Map;
  * JSON parse tapir's.
  */
 public final class JsonReport {
+    /** The key of {@link #verification} in tapir's JSON (-J output, iperf3 parameters and results). */
+    public static final String VERIFY_KEY = "tapir_verify";
+
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
@@ -221,7 +224,29 @@ public final class JsonReport {
                 end.put("receiver_tcp_congestion", r.receiverCongestion());
             }
         }
+        if (r.verification() != null) {
+            // tapir's own key: iperf3 readers ignore it.
+            end.set(VERIFY_KEY, verification(r.verification()));
+        }
         return end;
+    }
+
+    /**
+     * {@code --verify}'s figures as tapir writes them in -J output and in the results it exchanges with its peer; where
+     * the first mismatch was only when there was one (iperf3's printer shows -1 as 2^64-1).
+     */
+    public static ObjectNode verification(Verification v) {
+        ObjectNode verify = NODES.objectNode();
+        verify.put("seed", v.seed());
+        verify.put("bytes_checked", v.bytesChecked());
+        verify.put("mismatch", v.failed());
+        if (v.failed()) {
+            verify.put("stream", v.stream());
+            verify.put("first_bad_offset", v.firstBadOffset());
+            verify.put("expected", v.expected());
+            verify.put("actual", v.actual());
+        }
+        return verify;
     }
 
     private static void transfer(ObjectNode o, int socket, double start, double end, double seconds, long bytes,

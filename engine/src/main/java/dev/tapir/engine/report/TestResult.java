@@ -13,6 +13,7 @@ import java.util.List;
  * @param cpu CPU use, or {@link CpuUtilization#NONE}
  * @param senderCongestion the sender's congestion control, or null
  * @param receiverCongestion the receiver's congestion control, or null
+ * @param verification what {@code --verify} found, or null when the test did not verify
  */
 public record TestResult(
         TestStart start,
@@ -21,11 +22,18 @@ public record TestResult(
         boolean localSender,
         CpuUtilization cpu,
         String senderCongestion,
-        String receiverCongestion) {
+        String receiverCongestion,
+        Verification verification) {
 
     public TestResult {
         intervals = List.copyOf(intervals);
         streams = List.copyOf(streams);
+    }
+
+    /** A test without {@code --verify}. */
+    public TestResult(TestStart start, List<Interval> intervals, List<StreamResult> streams, boolean localSender,
+            CpuUtilization cpu, String senderCongestion, String receiverCongestion) {
+        this(start, intervals, streams, localSender, cpu, senderCongestion, receiverCongestion, null);
     }
 
     public Protocol protocol() {

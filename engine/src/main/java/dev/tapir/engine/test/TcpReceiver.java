@@ -7,7 +7,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Reads a stream with a large buffer, independent of the sender's {@code -l}, and counts every byte until end of
- * stream or a stop. Runs on its own thread; the loop only bumps {@link StreamCounters}.
+ * stream or a stop; with {@code --verify} a {@link PayloadVerifier} checks every chunk. Runs on its own thread; the
+ * loop only bumps {@link StreamCounters}.
  */
 public final class TcpReceiver implements Runnable {
     /** Read buffer size: large enough that one read drains what a fast sender queued. */
@@ -17,13 +18,21 @@ public final class TcpReceiver implements Runnable {
     private final StreamCounters counters;
     private final StopSignal stop;
     private final MemorySegment buffer;
+    private final PayloadVerifier verifier;
     private volatile boolean endOfStream;
     private volatile IOException failure;
 
     public TcpReceiver(StreamConnection connection, StreamCounters counters, StopSignal stop) {
+        this(connection, counters, stop, null);
+    }
+
+    /** @param verifier checks the received bytes ({@code --verify}), or null */
+    public TcpReceiver(StreamConnection connection, StreamCounters counters, StopSignal stop,
+            PayloadVerifier verifier) {
         this.connection = connection;
         this.counters = counters;
         this.stop = stop;
+        this.verifier = verifier;
         this.buffer = Arena.ofAuto().allocate(BUFFER_BYTES, 64);
     }
 
@@ -38,6 +47,9 @@ public final class TcpReceiver implements Runnable {
                     break;
                 }
                 if (n > 0) {
+                    if (verifier != null) {
+                        verifier.onStreamBytes(buffer, 0, n);
+                    }
                     counters.addBytes(n);
                 }
             }

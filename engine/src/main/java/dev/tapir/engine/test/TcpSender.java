@@ -10,6 +10,9 @@ import java.lang.foreign.MemorySegment;
  * the deadline ({@code -t}) or a stop. With a byte limit the last write is shortened so that exactly that many bytes
  * go out. A short write resumes inside the block, so every block on the wire carries the same bytes.
  *
+ * <p>With a {@link VerifyPattern} ({@code --verify}) the bytes come from the pattern at the stream's position instead:
+ * each write is a slice of it, at most {@link VerifyPattern#MAX_SLICE} long.
+ *
  * <p>Runs on its own thread; the loop only bumps {@link StreamCounters}. It does not shut the connection down: the
  * dialect decides when to send FIN or close.
  */
@@ -20,6 +23,8 @@ public final class TcpSender implements Runnable {
     private final TestClock clock;
     private final StopSignal stop;
     private final MemorySegment block;
+    private final VerifyPattern pattern;
+    private final long patternStart;
     private volatile IOException failure;
 
     /**
@@ -27,13 +32,30 @@ public final class TcpSender implements Runnable {
      */
     public TcpSender(TestSpec spec, StreamConnection connection, StreamCounters counters, TestClock clock,
             StopSignal stop, MemorySegment prefix) {
+        this(spec, connection, counters, clock, stop, prefix, null, 0);
+    }
+
+    /** Sends stream {@code streamId} of {@code pattern} ({@code --verify}). */
+    public TcpSender(TestSpec spec, StreamConnection connection, StreamCounters counters, TestClock clock,
+            StopSignal stop, VerifyPattern pattern, int streamId) {
+        this(spec, connection, counters, clock, stop, null, pattern, streamId);
+    }
+
+    private TcpSender(TestSpec spec, StreamConnection connection, StreamCounters counters, TestClock clock,
+            StopSignal stop, MemorySegment prefix, VerifyPattern pattern, int streamId) {
         this.spec = spec;
         this.connection = connection;
         this.counters = counters;
         this.clock = clock;
         this.stop = stop;
-        this.block = Arena.ofAuto().allocate(spec.length(), 64);
-        PayloadPattern.fill(block, prefix);
+        this.pattern = pattern;
+        this.patternStart = VerifyPattern.streamStart(streamId);
+        if (pattern == null) {
+            this.block = Arena.ofAuto().allocate(spec.length(), 64);
+            PayloadPattern.fill(block, prefix);
+        } else {
+            this.block = pattern.memory();
+        }
     }
 
     @Override
@@ -59,7 +81,12 @@ public final class TcpSender implements Runnable {
                         chunk = (int) remaining;
                     }
                 }
-                int written = connection.write(block, position, chunk, StopSignal.POLL_MILLIS);
+                long from = position;
+                if (pattern != null) {
+                    from = VerifyPattern.offsetOf(patternStart + sent);
+                    chunk = Math.min(chunk, VerifyPattern.MAX_SLICE);
+                }
+                int written = connection.write(block, from, chunk, StopSignal.POLL_MILLIS);
                 if (written > 0) {
                     sent += written;
                     position += written;

@@ -24,6 +24,7 @@ public final class UdpReceiver implements Runnable {
     private final StopSignal stop;
     private final long idleTimeoutNanos;
     private final DatagramBatch batch;
+    private final PayloadVerifier verifier;
     private volatile boolean finReceived;
     private volatile long firstArrivalNanos;
     private volatile IOException failure;
@@ -34,6 +35,12 @@ public final class UdpReceiver implements Runnable {
      */
     public UdpReceiver(DatagramEndpoint endpoint, StreamCounters counters, DatagramHeaderCodec codec, TestClock clock,
             StopSignal stop, int maxDatagramLength, long idleTimeoutNanos) {
+        this(endpoint, counters, codec, clock, stop, maxDatagramLength, idleTimeoutNanos, null);
+    }
+
+    /** @param verifier checks each datagram's payload ({@code --verify}), or null */
+    public UdpReceiver(DatagramEndpoint endpoint, StreamCounters counters, DatagramHeaderCodec codec, TestClock clock,
+            StopSignal stop, int maxDatagramLength, long idleTimeoutNanos, PayloadVerifier verifier) {
         if (counters.udp() == null) {
             throw new IllegalArgumentException("UDP receiver counters need UdpReceiveStats");
         }
@@ -44,6 +51,7 @@ public final class UdpReceiver implements Runnable {
         this.clock = clock;
         this.stop = stop;
         this.idleTimeoutNanos = idleTimeoutNanos;
+        this.verifier = verifier;
         MemorySegment memory = Arena.ofAuto().allocate((long) BATCH * maxDatagramLength, 64);
         this.batch = new DatagramBatch(memory, BATCH);
     }
@@ -79,6 +87,9 @@ public final class UdpReceiver implements Runnable {
                     }
                     long sent = codec.sentMicros(memory, offset, length);
                     stats.onDatagram(Math.abs(sequence), sent, arrivalMicros, length);
+                    if (verifier != null) {
+                        verifier.onDatagram(memory, offset, length, sequence);
+                    }
                     counters.addPackets(1);
                     counters.addBytes(length);
                     if (sequence < 0) {

@@ -11,6 +11,9 @@ import java.util.concurrent.locks.LockSupport;
  * dialect's header (sequence number and epoch microseconds), paced to {@code -b} by a {@link Pacer} (0 = unlimited),
  * until the datagram limit ({@code -k}, or {@code -n} rounded up), the deadline ({@code -t}) or a stop.
  *
+ * <p>With a {@link VerifyPattern} ({@code --verify}) each datagram's bytes after the header are the pattern at the
+ * datagram's place in the stream ({@code (sequence - 1) * length}), copied in before it goes out.
+ *
  * <p>The end-of-test marker (iperf2's FIN) is the dialect's: it reads {@link #lastSequence()} after the loop ended.
  */
 public final class UdpSender implements Runnable {
@@ -27,6 +30,8 @@ public final class UdpSender implements Runnable {
     private final StopSignal stop;
     private final int batch;
     private final MemorySegment buffer;
+    private final VerifyPattern pattern;
+    private final long patternStart;
     private volatile long lastSequence;
     private volatile IOException failure;
 
@@ -36,6 +41,17 @@ public final class UdpSender implements Runnable {
      */
     public UdpSender(TestSpec spec, DatagramEndpoint endpoint, StreamCounters counters, DatagramHeaderCodec codec,
             TestClock clock, StopSignal stop, MemorySegment prefix) {
+        this(spec, endpoint, counters, codec, clock, stop, prefix, null, 0);
+    }
+
+    /** Sends stream {@code streamId} of {@code pattern} ({@code --verify}). */
+    public UdpSender(TestSpec spec, DatagramEndpoint endpoint, StreamCounters counters, DatagramHeaderCodec codec,
+            TestClock clock, StopSignal stop, VerifyPattern pattern, int streamId) {
+        this(spec, endpoint, counters, codec, clock, stop, null, pattern, streamId);
+    }
+
+    private UdpSender(TestSpec spec, DatagramEndpoint endpoint, StreamCounters counters, DatagramHeaderCodec codec,
+            TestClock clock, StopSignal stop, MemorySegment prefix, VerifyPattern pattern, int streamId) {
         if (spec.length() < codec.minimumLength()) {
             throw new IllegalArgumentException("datagram length (-l) must be at least " + codec.minimumLength()
                     + " bytes for this protocol, got " + spec.length());
@@ -49,6 +65,8 @@ public final class UdpSender implements Runnable {
         this.batch = burstLimit(spec, endpoint.preferredBatch());
         this.buffer = Arena.ofAuto().allocate((long) batch * spec.length(), 64);
         PayloadPattern.fillSlots(buffer, spec.length(), batch, prefix);
+        this.pattern = pattern;
+        this.patternStart = VerifyPattern.streamStart(streamId);
     }
 
     /**
@@ -99,6 +117,9 @@ public final class UdpSender implements Runnable {
                 }
                 long micros = clock.epochMicros(now);
                 for (int i = 0; i < count; i++) {
+                    if (pattern != null) {
+                        copyPattern((long) i * length, sequence + i, length);
+                    }
                     codec.write(buffer, (long) i * length, sequence + 1 + i, micros);
                 }
                 int sent = endpoint.send(buffer, 0, length, count);
@@ -119,6 +140,13 @@ public final class UdpSender implements Runnable {
         } finally {
             counters.markEnd(System.nanoTime());
         }
+    }
+
+    /** The pattern bytes of the datagram after {@code previous} (its place in the stream), past the header. */
+    private void copyPattern(long slot, long previous, int length) {
+        int header = codec.minimumLength();
+        long from = VerifyPattern.offsetOf(patternStart + previous * length + header);
+        MemorySegment.copy(pattern.memory(), from, buffer, slot + header, length - header);
     }
 
     /** The sequence number of the last datagram sent (0 if none): iperf2's FIN carries −(this + 1). */

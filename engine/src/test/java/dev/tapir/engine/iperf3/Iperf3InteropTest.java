@@ -1,5 +1,6 @@
 package dev.tapir.engine.iperf3;
 
+import dev.tapir.engine.transport.Transport;
 import dev.tapir.engine.transport.kernel.KernelTransport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -200,8 +201,12 @@ class Iperf3InteropTest {
         final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
 
         RunningServer(Iperf3Server.Options options) throws IOException {
+            this(options, new KernelTransport(), new InetSocketAddress("127.0.0.1", 0));
+        }
+
+        RunningServer(Iperf3Server.Options options, Transport transport, InetSocketAddress bind) throws IOException {
             PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
-            server = new Iperf3Server(new KernelTransport(), new InetSocketAddress("127.0.0.1", 0), options, output, log);
+            server = new Iperf3Server(transport, bind, options, output, log);
             thread = Thread.ofPlatform().name("test-iperf3-server").start(() -> server.serve(false));
         }
 

@@ -192,6 +192,15 @@ public final class Interface implements FrameHandler, IpOutput {
         counters.increment(StackCounter.ARP_REQUEST_ANSWERED);
     }
 
+    /**
+     * Broadcasts an ARP announcement (RFC 5227: a request whose sender and target are our own address). Neighbours that
+     * cached another MAC for our address, such as the random one of an earlier run on the same tap, update their entry
+     * instead of sending to a MAC nobody answers until their entry times out. Stack thread.
+     */
+    public void announce() {
+        sendArpRequest(address);
+    }
+
     private void sendArpRequest(int target) {
         int frame = device.claim(ARP_FRAME_LENGTH);
         if (frame < 0) {
