@@ -164,7 +164,7 @@ class StackRobustnessTest {
             for (int i = 0; i < FRAMES; i++) {
                 int length = mutate(random, scratch);
                 iface.advanceClock(net.now);
-                iface.onFrame(scratch, 0, length);
+                iface.onFrame(scratch, 0, length, 0);
                 net.now += 1_000;
                 if ((i & 63) == 63) {
                     net.a.doWork(net.now);

@@ -19,7 +19,7 @@ class FaultInjectorTest {
         FaultInjector injector = new FaultInjector(link.endB(), options);
         List<Integer> out = new ArrayList<>();
         long now = 0;
-        FrameHandler handler = (buffer, offset, length) -> {
+        FrameHandler handler = (buffer, offset, length, flags) -> {
             int number = buffer.getInt(offset);
             // The frame carries its number twice; a corrupted byte makes the copies or the filler disagree.
             boolean intact = number == buffer.getInt(offset + 4) && length == 64;
@@ -86,7 +86,7 @@ class FaultInjectorTest {
         int delivered = 0;
         int calls = 0;
         while (calls++ < 1000) {
-            delivered += injector.receive(now, (buffer, offset, length) -> {
+            delivered += injector.receive(now, (buffer, offset, length, flags) -> {
                 if (buffer.getInt(offset) == buffer.getInt(offset + 4)) {
                     out.add(buffer.getInt(offset));
                 } else {
@@ -121,7 +121,7 @@ class FaultInjectorTest {
         int at = link.endA().claim(100);
         link.endA().commit(0, at);
         int[] got = new int[1];
-        FrameHandler count = (buffer, offset, length) -> got[0]++;
+        FrameHandler count = (buffer, offset, length, flags) -> got[0]++;
         assertEquals(0, delayed.receive(0, count, 10));
         assertEquals(0, delayed.receive(4_999_999, count, 10));
         assertEquals(1, delayed.receive(5_000_000, count, 10));
