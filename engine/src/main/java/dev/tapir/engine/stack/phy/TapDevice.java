@@ -44,6 +44,7 @@ public final class TapDevice implements Device {
     private static final int TX_DROPS = 7;
     private static final int RX_SUPER_FRAMES = 8;
     private static final int TX_SUPER_FRAMES = 9;
+    private static final int RX_CHECKSUM_TRUSTED = 10;
 
     /**
      * How to attach. {@code offloads} are TUN_F_* flags ({@link Tun#TUN_F_CSUM}, {@link Tun#TUN_F_TSO4}...) that this
@@ -94,7 +95,7 @@ public final class TapDevice implements Device {
     private final int slots;
     private final int[] claimedLength;
     private long freeSlots;
-    private final AtomicLongArray counters = new AtomicLongArray(10);
+    private final AtomicLongArray counters = new AtomicLongArray(11);
     private volatile int lastErrno;
 
     private TapDevice(Tun tun, int mtu, Options options) {
@@ -191,6 +192,9 @@ public final class TapDevice implements Device {
                         | ((header & VirtioNetHeader.F_DATA_VALID) != 0 ? FrameHandler.CHECKSUM_VALID : 0);
                 if (VirtioNetHeader.gsoType(receiveSegment, 0) != VirtioNetHeader.GSO_NONE) {
                     increment(RX_SUPER_FRAMES, 1);
+                }
+                if (flags != 0) {
+                    increment(RX_CHECKSUM_TRUSTED, 1);
                 }
             }
             handler.onFrame(receiveBuffer, headerSize, frameLength, flags);
@@ -330,6 +334,11 @@ public final class TapDevice implements Device {
     /** Frames handed to the stack that were super-frames (gso_type set): a peer's TSO frames or the kernel's GSO. */
     public long receivedSuperFrames() {
         return counters.get(RX_SUPER_FRAMES);
+    }
+
+    /** Frames handed to the stack with NEEDS_CSUM or DATA_VALID: their L4 checksum is not checked in software. */
+    public long receivedChecksumTrusted() {
+        return counters.get(RX_CHECKSUM_TRUSTED);
     }
 
     /** Frames written as TCPv4 super-frames, each cut into MSS-sized segments by the kernel or the peer. */
