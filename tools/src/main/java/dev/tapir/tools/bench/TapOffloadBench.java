@@ -40,7 +40,8 @@ import java.util.concurrent.TimeUnit;
  * tool creates (the tap lab plus one tap carrying the kernel's address) and deletes by name at the end. Prints Gbit/s,
  * the JVM's GC cycles during each run, and the ratio to the project's target for that case.
  *
- * <p>Usage (root): {@code TapOffloadBench [seconds per run, default 3] [rounds, default 1]}.
+ * <p>Usage (root): {@code TapOffloadBench [seconds per run, default 3] [rounds, default 1] [case filter]}; the filter
+ * keeps the cases whose name contains it (e.g. {@code "kernel -> tapir"}).
  */
 public final class TapOffloadBench {
     private static final String IPERF3 = "/usr/bin/iperf3";
@@ -53,12 +54,8 @@ public final class TapOffloadBench {
     private static final int STREAM_PORT = 5301;
     private static final int WRITE_LENGTH = 128 * 1024;
 
-    /**
-     * One measured case: what it is, the figure to reach, and what it measured; the frame counts are the sending
-     * side's tap writes and the receiving side's tap reads (tapir's taps only), total and super-frames.
-     */
-    record Row(String name, double targetGbps, String target, double gbps, long gcCycles, double cpuCores,
-            String frames) {
+    /** One measured case: what it is, the figure to reach, and what it measured. */
+    record Row(String name, double targetGbps, String target, Measured measured) {
     }
 
     /** CPU time of this whole process (all its threads), nanoseconds. */
@@ -76,30 +73,35 @@ public final class TapOffloadBench {
 
     private final String namespace;
     private final long seconds;
+    private final String filter;
 
-    private TapOffloadBench(String namespace, long seconds) {
+    private TapOffloadBench(String namespace, long seconds, String filter) {
         this.namespace = namespace;
         this.seconds = seconds;
+        this.filter = filter;
     }
 
     public static void main(String[] args) throws Exception {
         long seconds = args.length > 0 ? Long.parseLong(args[0]) : 3;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+        String filter = args.length > 2 ? args[2] : "";
         String ns = "tapir-b-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24) | (1 << 24));
         TapLab.create(ns);
         List<Row> rows = new ArrayList<>();
         try {
             TapSetup.create(new TapSetup.Spec(KERNEL_TAP, null, KERNEL_ADDRESS, 0, null, true, ns)).close();
-            TapOffloadBench bench = new TapOffloadBench(ns, seconds);
+            TapOffloadBench bench = new TapOffloadBench(ns, seconds, filter);
             for (int round = 0; round < rounds; round++) {
-                rows.add(bench.tapirAndKernel(false, false, "tapir -> kernel, no offload", 1.5 * 2.5,
-                        "1.5 x smoltcp 2.5"));
-                rows.add(bench.tapirAndKernel(true, false, "tapir -> kernel, TSO/CSUM", 10, ">= 10"));
-                rows.add(bench.tapirAndKernel(false, true, "kernel -> tapir, no offload", 1.5 * 5.8,
-                        "1.5 x smoltcp 5.8"));
-                rows.add(bench.tapirAndKernel(true, true, "kernel -> tapir, TSO/CSUM", 10, ">= 10"));
-                rows.add(bench.tapirToTapir(false, "tapir -> tapir bridge MTU 1500", 5.6, "0.7 x C pump 8.0"));
-                rows.add(bench.tapirToTapir(true, "tapir -> tapir bridge TSO/CSUM", 20, "kernel veth ~20"));
+                bench.run(rows, "tapir -> kernel, no offload", 1.5 * 2.5, "1.5 x smoltcp 2.5",
+                        () -> bench.tapirAndKernel(false, false));
+                bench.run(rows, "tapir -> kernel, TSO/CSUM", 10, ">= 10", () -> bench.tapirAndKernel(true, false));
+                bench.run(rows, "kernel -> tapir, no offload", 1.5 * 5.8, "1.5 x smoltcp 5.8",
+                        () -> bench.tapirAndKernel(false, true));
+                bench.run(rows, "kernel -> tapir, TSO/CSUM", 10, ">= 10", () -> bench.tapirAndKernel(true, true));
+                bench.run(rows, "tapir -> tapir bridge MTU 1500", 5.6, "0.7 x C pump 8.0",
+                        () -> bench.tapirToTapir(false));
+                bench.run(rows, "tapir -> tapir bridge TSO/CSUM", 20, "kernel veth ~20",
+                        () -> bench.tapirToTapir(true));
             }
         } finally {
             TapSetup.delete(KERNEL_TAP, ns);
@@ -108,11 +110,28 @@ public final class TapOffloadBench {
         System.out.printf(Locale.ROOT, "%-32s %7s %4s %-18s %6s %5s  %s%n", "case", "Gbit/s", "GC", "target",
                 "ratio", "cores", "tapir tap frames: tx/super rx/super");
         for (Row r : rows) {
-            System.out.printf(Locale.ROOT, "%-32s %7.2f %4d %-18s %6.2f %5.2f  %s%n", r.name(), r.gbps(),
-                    r.gcCycles(), r.target(), r.gbps() / r.targetGbps(), r.cpuCores(), r.frames());
+            Measured m = r.measured();
+            System.out.printf(Locale.ROOT, "%-32s %7.2f %4d %-18s %6.2f %5.2f  %s%n", r.name(), m.gbps(),
+                    m.gcCycles(), r.target(), m.gbps() / r.targetGbps(), m.cpuCores(), m.frames());
         }
         System.out.println("cores = CPU time of this JVM (tapir's stacks and test threads) / wall time of the run; "
                 + "load average now: " + Files.readString(Path.of("/proc/loadavg")).trim());
+    }
+
+    /** Runs a case unless the filter leaves it out. */
+    private void run(List<Row> rows, String name, double targetGbps, String target, Case measure) throws Exception {
+        if (name.contains(filter)) {
+            rows.add(new Row(name, targetGbps, target, measure.run()));
+        }
+    }
+
+    /** How to measure one case. */
+    private interface Case {
+        Measured run() throws Exception;
+    }
+
+    /** What one run measured; the frame counts are tapir's tap writes and reads, total and super-frames. */
+    record Measured(double gbps, long gcCycles, double cpuCores, String frames) {
     }
 
     private static TapDevice.Options options(boolean offloads) {
@@ -132,8 +151,7 @@ public final class TapOffloadBench {
     }
 
     /** tapir's iperf3 client on the kernel tap against {@code iperf3 -s -1} in the namespace; the receiver's figure. */
-    private Row tapirAndKernel(boolean offloads, boolean reverse, String name, double target, String targetText)
-            throws Exception {
+    private Measured tapirAndKernel(boolean offloads, boolean reverse) throws Exception {
         TapDevice tap = Namespaces.callIn(namespace, () -> TapDevice.open(KERNEL_TAP, options(offloads)));
         NetworkStack stack = new NetworkStack(tap,
                 new InterfaceConfig(0x02_4e_00_00_00_02L, TAPIR_ON_KERNEL_TAP, 24, Ipv4Address.ANY));
@@ -155,7 +173,7 @@ public final class TapOffloadBench {
                 throw new IOException("iperf3 -s -1 did not exit after the test");
             }
             Transfer received = result.sumReceived();
-            return new Row(name, target, targetText, received.bytes() * 8 / received.seconds() / 1e9, gc, cores,
+            return new Measured(received.bytes() * 8 / received.seconds() / 1e9, gc, cores,
                     reverse ? frames(null, tap) : frames(tap, null));
         } finally {
             server.destroy();
@@ -183,7 +201,7 @@ public final class TapOffloadBench {
     }
 
     /** Two stacks on the lab's taps, one stack thread each; one TCP stream for {@code seconds}, receiver's figure. */
-    private Row tapirToTapir(boolean offloads, String name, double target, String targetText) throws Exception {
+    private Measured tapirToTapir(boolean offloads) throws Exception {
         TapDevice[] taps = Namespaces.callIn(namespace, () -> new TapDevice[] {
             TapDevice.open(TapLab.SERVER_TAP, options(offloads)), TapDevice.open(TapLab.CLIENT_TAP, options(offloads))});
         NetworkStack server = new NetworkStack(taps[0],
@@ -233,7 +251,7 @@ public final class TapOffloadBench {
             receiver.close();
             sender.close();
             listener.close();
-            return new Row(name, target, targetText, received * 8.0 / (end - start), gc, cores, frames(taps[1], taps[0]));
+            return new Measured(received * 8.0 / (end - start), gc, cores, frames(taps[1], taps[0]));
         } finally {
             server.close();
             client.close();
