@@ -53,9 +53,14 @@ public final class TapOffloadBench {
     private static final int IPERF3_PORT = 5201;
     private static final int STREAM_PORT = 5301;
     private static final int WRITE_LENGTH = 128 * 1024;
+    private static final int IDLE_WAIT_SECONDS = 20;
+    private static final double IDLE_FRACTION = 0.8;
+    /** USER_HZ: /proc/stat counts in these. */
+    private static final int TICKS_PER_SECOND = 100;
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
 
-    /** One measured case: what it is, the figure to reach, and what it measured. */
-    record Row(String name, double targetGbps, String target, Measured measured) {
+    /** One measured case: what it is, the figure to reach, what it measured, and other processes' CPU meanwhile. */
+    record Row(String name, double targetGbps, String target, Measured measured, double foreignCores) {
     }
 
     /** CPU time of this whole process (all its threads), nanoseconds. */
@@ -107,22 +112,53 @@ public final class TapOffloadBench {
             TapSetup.delete(KERNEL_TAP, ns);
             TapLab.delete(ns);
         }
-        System.out.printf(Locale.ROOT, "%-32s %7s %4s %-18s %6s %5s  %s%n", "case", "Gbit/s", "GC", "target",
-                "ratio", "cores", "tapir tap frames: tx/super rx/super");
+        System.out.printf(Locale.ROOT, "%-32s %7s %4s %-18s %6s %5s %7s  %s%n", "case", "Gbit/s", "GC", "target",
+                "ratio", "cores", "foreign", "tapir tap frames: tx/super rx/super");
         for (Row r : rows) {
             Measured m = r.measured();
-            System.out.printf(Locale.ROOT, "%-32s %7.2f %4d %-18s %6.2f %5.2f  %s%n", r.name(), m.gbps(),
-                    m.gcCycles(), r.target(), m.gbps() / r.targetGbps(), m.cpuCores(), m.frames());
+            System.out.printf(Locale.ROOT, "%-32s %7.2f %4d %-18s %6.2f %5.2f %7.2f  %s%n", r.name(), m.gbps(),
+                    m.gcCycles(), r.target(), m.gbps() / r.targetGbps(), m.cpuCores(), r.foreignCores(), m.frames());
         }
-        System.out.println("cores = CPU time of this JVM (tapir's stacks and test threads) / wall time of the run; "
-                + "load average now: " + Files.readString(Path.of("/proc/loadavg")).trim());
+        System.out.println("cores = CPU of this JVM (tapir's stacks and test threads) / wall time of the run; foreign ="
+                + " cores other processes (the kernel peer's iperf3 included) used meanwhile, of " + CPUS);
     }
 
-    /** Runs a case unless the filter leaves it out. */
+    /**
+     * Runs a case unless the filter leaves it out: first waits (up to {@link #IDLE_WAIT_SECONDS}) for a second in
+     * which the machine is at least {@link #IDLE_FRACTION} idle, since other work on 2 cores halves any figure, then
+     * records how many cores others used during the run (machine busy time less this JVM's).
+     */
     private void run(List<Row> rows, String name, double targetGbps, String target, Case measure) throws Exception {
-        if (name.contains(filter)) {
-            rows.add(new Row(name, targetGbps, target, measure.run()));
+        if (!name.contains(filter)) {
+            return;
         }
+        long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(IDLE_WAIT_SECONDS);
+        while (System.nanoTime() < waitUntil) {
+            long[] before = machineTicks();
+            Thread.sleep(1_000);
+            long[] after = machineTicks();
+            if ((double) (after[1] - before[1]) / (after[0] - before[0]) >= IDLE_FRACTION) {
+                break;
+            }
+        }
+        long[] before = machineTicks();
+        long cpuBefore = processCpuNanos();
+        Measured measured = measure.run();
+        long[] after = machineTicks();
+        double seconds = (after[0] - before[0]) / (double) TICKS_PER_SECOND / CPUS;
+        double busyCores = (after[0] - before[0] - (after[1] - before[1])) / (double) TICKS_PER_SECOND / seconds;
+        double ours = (processCpuNanos() - cpuBefore) / 1e9 / seconds;
+        rows.add(new Row(name, targetGbps, target, measured, Math.max(0, busyCores - ours)));
+    }
+
+    /** Total and idle (idle + iowait) jiffies of all CPUs from /proc/stat. */
+    private static long[] machineTicks() throws IOException {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long total = 0;
+        for (int i = 1; i < f.length; i++) {
+            total += Long.parseLong(f[i]);
+        }
+        return new long[] {total, Long.parseLong(f[4]) + Long.parseLong(f[5])};
     }
 
     /** How to measure one case. */
