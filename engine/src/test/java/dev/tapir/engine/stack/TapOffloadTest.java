@@ -57,7 +57,8 @@ class TapOffloadTest {
     private static final int PORT = 5201;
     private static final int MSS = 1448;
 
-    private final String ns = "tapir-t-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24) | (1 << 24));
+    private final String ns =
+            "tapir-t-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24) | (1 << 24));
     private final Pattern pattern = new Pattern();
     private NetworkStack stackA;
     private NetworkStack stackB;

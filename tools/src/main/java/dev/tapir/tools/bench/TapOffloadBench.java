@@ -239,7 +239,8 @@ public final class TapOffloadBench {
     /** Two stacks on the lab's taps, one stack thread each; one TCP stream for {@code seconds}, receiver's figure. */
     private Measured tapirToTapir(boolean offloads) throws Exception {
         TapDevice[] taps = Namespaces.callIn(namespace, () -> new TapDevice[] {
-            TapDevice.open(TapLab.SERVER_TAP, options(offloads)), TapDevice.open(TapLab.CLIENT_TAP, options(offloads))});
+            TapDevice.open(TapLab.SERVER_TAP, options(offloads)),
+            TapDevice.open(TapLab.CLIENT_TAP, options(offloads))});
         NetworkStack server = new NetworkStack(taps[0],
                 new InterfaceConfig(0x02_7a_00_00_00_0aL, SERVER_ADDRESS, 24, Ipv4Address.ANY));
         NetworkStack client = new NetworkStack(taps[1],

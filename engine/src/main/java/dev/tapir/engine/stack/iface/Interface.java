@@ -476,8 +476,9 @@ public final class Interface implements FrameHandler, IpOutput {
         }
         // Bound for the ARP queue, which keeps bare frames: finish the checksum here (the field's pseudo-header sum
         // is part of the sum). A super-frame never gets here: maxTcpOffloadLength withholds TSO until resolved.
-        int totalLength = tx.getShort(frame + IP_IN_FRAME + Ipv4Packet.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xffff;
-        int l4Length = totalLength - Ipv4Packet.MIN_HEADER_LENGTH;
+        int ip = frame + IP_IN_FRAME;
+        int l4Length = (tx.getShort(ip + Ipv4Packet.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xffff)
+                - Ipv4Packet.MIN_HEADER_LENGTH;
         int sum = Checksum.compute(tx, l4Offset, l4Length);
         tx.putShort(l4Offset + TCP_CHECKSUM_FIELD, (short) sum, ByteOrder.BIG_ENDIAN);
     }
