@@ -200,7 +200,9 @@ public final class TcpSegment {
      * the checksum over the whole segment (checksum offload; for a super-frame, over each segment it cuts).
      */
     public TcpSegment partialChecksum(int sourceAddress, int destinationAddress) {
-        int partial = Checksum.fold(Checksum.pseudoHeader(sourceAddress, destinationAddress, PROTOCOL, length));
+        // The folded sum, not complemented (CHECKSUM_PARTIAL): whoever completes it adds the segment's words to it.
+        int partial = ~Checksum.finish(Checksum.pseudoHeader(sourceAddress, destinationAddress, PROTOCOL, length))
+                & 0xffff;
         mutableBuffer.putShort(offset + CHECKSUM_OFFSET, (short) partial, ByteOrder.BIG_ENDIAN);
         return this;
     }

@@ -45,14 +45,6 @@ public final class Checksum {
         return (int) (~sum & 0xffff);
     }
 
-    /**
-     * Folds an unfolded sum to 16 bits without complementing it: what a checksum field holds when the checksum is
-     * left partial (CHECKSUM_PARTIAL), the pseudo-header sum that whoever completes the checksum adds the data to.
-     */
-    public static int fold(long sum) {
-        return ~finish(sum) & 0xffff;
-    }
-
     /** The checksum of {@code buffer[offset, offset + length)} alone. A region holding a correct checksum gives 0. */
     public static int compute(DirectBuffer buffer, int offset, int length) {
         return finish(add(0, buffer, offset, length));

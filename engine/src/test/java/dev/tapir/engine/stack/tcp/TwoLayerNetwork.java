@@ -126,7 +126,7 @@ final class TwoLayerNetwork {
                 segment.putByte(TcpSegment.FLAGS_OFFSET,
                         (byte) (last ? flags : flags & ~(TcpSegment.FIN | TcpSegment.PSH)));
                 // The pseudo-header sum covered the whole frame's length: swap in this segment's (one's complement).
-                int adjusted = Checksum.fold(partial + (0xffff - claimedLength) + header + n);
+                int adjusted = ~Checksum.finish(partial + (0xffff - claimedLength) + header + n) & 0xffff;
                 completeChecksum(segment, 0, header + n, adjusted);
                 send(nowNanos, segment, header + n);
             }
