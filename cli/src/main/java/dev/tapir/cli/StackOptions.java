@@ -44,6 +44,11 @@ final class StackOptions {
             description = "The userspace stack's Ethernet address (default: a random locally administered one, printed).")
     String mac;
 
+    @Option(names = "--no-offload",
+            description = "On the tap, send and accept only plain MTU-sized frames with full checksums (default: "
+                    + "virtio-net TSO and checksum offload, 64 KiB TCP super-frames the kernel segments).")
+    boolean noOffload;
+
     private InterfaceConfig parsed;
 
     /** The transport, and the stack on a tap (null for kernel sockets) that must be closed with it. */
@@ -64,8 +69,9 @@ final class StackOptions {
     /** Checks the combination before anything is opened. */
     void check(boolean ipv6) {
         if (tap == null) {
-            if (ip != null || gateway != null || netns != null || mac != null) {
-                throw new UserError("--ip, --gateway, --netns and --mac choose the userspace stack's settings: give --tap too");
+            if (ip != null || gateway != null || netns != null || mac != null || noOffload) {
+                throw new UserError("--ip, --gateway, --netns, --mac and --no-offload choose the userspace stack's "
+                        + "settings: give --tap too");
             }
             return;
         }
@@ -100,13 +106,15 @@ final class StackOptions {
         InterfaceConfig config = interfaceConfig();
         TapStack stack;
         try {
-            stack = TapStack.start(tap, netns, config, TapDevice.Options.plain());
+            stack = TapStack.start(tap, netns, config,
+                    noOffload ? TapDevice.Options.plain() : TapDevice.Options.tcpOffloads());
         } catch (SyscallException e) {
             throw new UserError(explain(e));
         }
         notes.println("tapir: userspace stack on tap " + tap + (netns == null ? "" : " in network namespace " + netns)
                 + ": " + ip + ", MAC " + MacAddress.format(config.macAddress()) + ", MTU " + stack.device().mtu()
-                + (gateway == null ? "" : ", gateway " + gateway));
+                + (gateway == null ? "" : ", gateway " + gateway)
+                + (noOffload ? ", no offloads" : ", TSO and checksum offload"));
         notes.flush();
         return new Opened(stack.transport(), stack);
     }
