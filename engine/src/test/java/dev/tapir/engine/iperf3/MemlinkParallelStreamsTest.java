@@ -45,33 +45,33 @@ class MemlinkParallelStreamsTest {
             Iperf3Client client = new Iperf3Client(new UserspaceTransport(clientStack),
                     new Iperf3Client.Options(false, false, 10_000));
             int served = 0;
-            for (boolean reverse : new boolean[] {false, true}) {
-                String what = "-u -P 2" + (reverse ? " -R" : "");
-                // -k over two streams: 750 datagrams each, at 40 Mbit/s per stream (about 0.2 s).
-                TestSpec spec = new TestSpec(Protocol.UDP, LENGTH, 0, DATAGRAMS, 0, 0, 40_000_000, 2, reverse, false,
+            for (String what : new String[] {"-u -P 2", "-u -P 2 -R", "-u -P 2 --bidir"}) {
+                boolean reverse = what.endsWith("-R");
+                boolean bidir = what.endsWith("--bidir");
+                // -k over two streams per direction: 750 datagrams each, at 40 Mbit/s per stream (about 0.2 s).
+                TestSpec spec = new TestSpec(Protocol.UDP, LENGTH, 0, DATAGRAMS, 0, 0, 40_000_000, 2, reverse, bidir,
                         null, null, false);
                 TestResult onClient = client.run(bind, spec, null).result();
                 Iperf3InteropTest.awaitResults(server, ++served);
                 TestResult onServer = server.output.results.get(served - 1);
-                TestResult sender = reverse ? onServer : onClient;
-                TestResult receiver = reverse ? onClient : onServer;
-                assertEquals(2, sender.streams().size(), what);
-                assertEquals(2, receiver.streams().size(), what);
-                for (int i = 0; i < 2; i++) {
-                    StreamResult sent = sender.streams().get(i);
-                    StreamResult got = receiver.streams().get(i);
-                    String stream = what + " stream " + sent.id();
-                    assertEquals(sent.id(), got.id(), stream);
-                    assertEquals(DATAGRAMS / 2, sent.sentPackets(), stream);
-                    assertEquals((long) DATAGRAMS / 2 * LENGTH, sent.sent().bytes(), stream);
-                    assertEquals(DATAGRAMS / 2, got.udp().packets(), stream);
-                    assertEquals(0, got.udp().lostPackets(), stream);
-                    assertEquals(0, got.udp().outOfOrder(), stream);
-                    assertEquals((long) DATAGRAMS / 2 * LENGTH, got.received().bytes(), stream);
-                    // The client's copy of the peer's figures agrees with the peer's own.
-                    StreamResult clientView = onClient.streams().get(i);
-                    assertEquals(DATAGRAMS / 2, clientView.udp().packets(), stream);
-                    assertEquals(DATAGRAMS / 2, clientView.sentPackets(), stream);
+                assertEquals(bidir ? 4 : 2, onClient.streams().size(), what);
+                assertEquals(bidir ? 4 : 2, onServer.streams().size(), what);
+                for (int i = 0; i < onClient.streams().size(); i++) {
+                    // Each end's view of a stream holds its own figures and the peer's: both must agree.
+                    for (StreamResult s : new StreamResult[] {onClient.streams().get(i), onServer.streams().get(i)}) {
+                        String stream = what + " stream " + s.id();
+                        assertEquals(onClient.streams().get(i).id(), s.id(), stream);
+                        if (!bidir) {
+                            // In --bidir the test ends when either direction has sent its share.
+                            assertEquals(DATAGRAMS / 2, s.sentPackets(), stream);
+                        }
+                        assertTrue(s.sentPackets() > 0, stream);
+                        assertEquals(s.sentPackets(), s.udp().packets(), stream);
+                        assertEquals(0, s.udp().lostPackets(), stream);
+                        assertEquals(0, s.udp().outOfOrder(), stream);
+                        assertEquals(s.sentPackets() * LENGTH, s.sent().bytes(), stream);
+                        assertEquals(s.sentPackets() * LENGTH, s.received().bytes(), stream);
+                    }
                 }
             }
             String[] tcpModes = {"-P 2", "-P 2 -R", "--bidir"};
