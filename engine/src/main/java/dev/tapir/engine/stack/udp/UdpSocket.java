@@ -68,7 +68,7 @@ public final class UdpSocket {
     }
 
     /** Whether other sockets may share this one's port (SO_REUSEADDR): only if all of them allow it. */
-    public boolean reuseAddress() {
+    boolean reuseAddress() {
         return reuseAddress;
     }
 
