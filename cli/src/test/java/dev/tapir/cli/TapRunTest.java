@@ -158,8 +158,9 @@ class TapRunTest {
             assertTrue(iperf3Bytes >= BLOCKS_BYTES, "iperf3 sent " + iperf3Bytes);
             assertEquals(iperf3Bytes, bytes(iperf3, "sum_received"), "what the tapir server reported to iperf3");
 
+            // Two UDP streams: the server's two sockets share its port on the stack, each connected to its stream.
             JsonNode iperf3Udp = JSON.readTree(inLab(30, "iperf3", "-c", SERVER_IP, "-u", "-b", "20M", "-t", "1",
-                    "-J"));
+                    "-P", "2", "-J"));
             long iperf3Sent = iperf3Udp.get("end").get("sum").get("packets").longValue();
 
             List<JsonNode> onServer = serverResults(server, 4);
@@ -173,7 +174,8 @@ class TapRunTest {
             assertVerified(onServer.get(1), udpSum.get("bytes").longValue() - 12 * udpSum.get("packets").longValue());
             assertEquals(iperf3Bytes, bytes(onServer.get(2), "sum_received"), "iperf3 -c -> tapir server");
             JsonNode iperf3UdpSum = onServer.get(3).get("end").get("sum");
-            assertTrue(iperf3Sent > 1000, "iperf3 -u sent " + iperf3Sent);
+            assertTrue(iperf3Sent > 2000, "iperf3 -u -P 2 sent " + iperf3Sent);
+            assertEquals(2, onServer.get(3).get("end").get("streams").size());
             assertEquals(iperf3Sent, iperf3UdpSum.get("packets").longValue()
                     + iperf3UdpSum.get("lost_packets").longValue(), "iperf3 -c -u -> tapir server");
         }

@@ -14,7 +14,6 @@ import dev.tapir.engine.test.IntervalReporter;
 import dev.tapir.engine.test.Protocol;
 import dev.tapir.engine.test.ReportedStream;
 import dev.tapir.engine.test.StreamCounters;
-import dev.tapir.engine.test.TestClock;
 import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.test.UdpReceiveStats;
 import dev.tapir.engine.test.VerifyPattern;
@@ -77,7 +76,7 @@ final class TestRun implements AutoCloseable {
     /** After TEST_END: receivers drain what is still in flight, then the reporter stops. */
     void finishReceiving() throws InterruptedException {
         streams.drainReceivers(pattern != null && spec.protocol() == Protocol.TCP);
-        reporter.stop(true);
+        reporter.stop(true, true);
         cpuPercent = cpu.percentSinceStart();
     }
 
@@ -135,14 +134,12 @@ final class TestRun implements AutoCloseable {
 
     /** The report of this side: local counters for what it did, the peer's results for the other half. */
     TestResult result(TestStart start, boolean localSender, Iperf3Results peer) {
-        TestClock clock = streams.clock();
         List<StreamResult> results = new ArrayList<>();
         for (int i = 0; i < streams.streams.size(); i++) {
             DataStream s = streams.streams.get(i);
-            long startNanos = s.counters.startNanos();
-            double localStart = startNanos == 0 ? 0 : clock.seconds(startNanos);
-            double localEnd = s.counters.endNanos() == 0 ? localStart : clock.seconds(s.counters.endNanos());
-            Transfer local = Transfer.of(Math.max(0, localStart), localEnd, s.counters.bytes());
+            // Like iperf3 (and like the figures sent to the peer): each stream's transfer runs from 0 to its own
+            // duration, so a stream that started late never shows an end before its start.
+            Transfer local = Transfer.of(0, seconds(s), s.counters.bytes());
             Iperf3Results.Stream remote = peer == null ? null : peer.stream(s.id);
             Transfer other = remote == null ? Transfer.NONE
                     : Transfer.of(remote.startTime(), remote.endTime(), Math.max(0, remote.bytes()));

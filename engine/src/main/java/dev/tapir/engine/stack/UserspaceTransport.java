@@ -101,7 +101,8 @@ public final class UserspaceTransport implements Transport {
     public DatagramEndpoint bindDatagram(InetSocketAddress local, DatagramOptions options) throws IOException {
         checkLocal(local);
         int port = local.getPort();
-        UdpSocket socket = onStackThread(() -> stack.udp().bind(port, options.bufferBytes()));
+        // Like the kernel transport's SO_REUSEADDR: iperf3's server opens one socket per stream on its port.
+        UdpSocket socket = onStackThread(() -> stack.udp().bind(port, options.bufferBytes(), true));
         int maxData = Math.min(socket.maxRecordData(), stack.networkInterface().maxL4Length(0) - 8);
         return new UserspaceDatagramEndpoint(this, socket, endpoint(localAddress, socket.localPort()), maxData);
     }

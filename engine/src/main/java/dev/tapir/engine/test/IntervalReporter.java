@@ -17,7 +17,10 @@ import java.util.concurrent.locks.LockSupport;
  * With {@code intervalNanos} 0 it prints nothing but still samples TCP state once a second for those figures.
  */
 public final class IntervalReporter implements AutoCloseable {
-    /** A last, partial interval is reported only if it is at least this fraction of a full one. */
+    /**
+     * A last, partial interval is reported only if it is at least this fraction of a full one (or, when asked, if any
+     * stream moved data in it).
+     */
     private static final double MIN_PARTIAL_FRACTION = 0.1;
     private static final long TCP_ONLY_PERIOD_NANOS = 1_000_000_000L;
 
@@ -41,6 +44,7 @@ public final class IntervalReporter implements AutoCloseable {
     private final long[] retransmits;
     private volatile boolean stopping;
     private volatile boolean flushPartial;
+    private volatile boolean keepPartialWithData;
     private volatile long stopNanos;
     private long lastEndNanos;
 
@@ -81,8 +85,18 @@ public final class IntervalReporter implements AutoCloseable {
      * reported as a last, shorter interval if it is at least a tenth of one (as iperf3 does).
      */
     public void stop(boolean reportPartial) {
+        stop(reportPartial, false);
+    }
+
+    /**
+     * Like {@link #stop(boolean)}; with {@code keepPartialWithData} a shorter last interval is reported too when any
+     * stream moved data in it (iperf3 3.12's rule: a test shorter than one interval still gets its one interval, and
+     * the intervals add up to the totals).
+     */
+    public void stop(boolean reportPartial, boolean keepPartialWithData) {
         stopNanos = System.nanoTime();
         flushPartial = reportPartial;
+        this.keepPartialWithData = keepPartialWithData;
         stopping = true;
         LockSupport.unpark(thread);
         try {
@@ -113,8 +127,9 @@ public final class IntervalReporter implements AutoCloseable {
             long wait = next - System.nanoTime();
             if (stopping) {
                 long end = stopNanos;
-                if (intervalNanos > 0 && flushPartial
-                        && end - lastEndNanos >= (long) (intervalNanos * MIN_PARTIAL_FRACTION)) {
+                if (intervalNanos > 0 && flushPartial && end - lastEndNanos > 0
+                        && (end - lastEndNanos >= (long) (intervalNanos * MIN_PARTIAL_FRACTION)
+                                || keepPartialWithData && movedSinceLastReport())) {
                     report(end);
                 } else {
                     sampleTcp();
@@ -132,6 +147,15 @@ public final class IntervalReporter implements AutoCloseable {
             }
             next += period;
         }
+    }
+
+    private boolean movedSinceLastReport() {
+        for (int i = 0; i < streams.size(); i++) {
+            if (streams.get(i).counters().bytes() != lastBytes[i]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void sampleTcp() {

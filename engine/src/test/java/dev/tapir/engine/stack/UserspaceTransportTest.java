@@ -190,7 +190,23 @@ class UserspaceTransportTest {
             assertEquals(0, client.receive(batch, 10), "nothing more: the wait times out");
 
             assertThrows(IOException.class, () -> client.send(src, 0, 1473, 1), "larger than MTU 1500 allows");
-            assertThrows(BindException.class, () -> tb.bindDatagram(server.localAddress(), DatagramOptions.DEFAULT));
+            // A second endpoint shares the port (SO_REUSEADDR, as on the kernel path); once the first is connected
+            // to the client, the client's datagrams go to it and another sender's to the second.
+            DatagramEndpoint second = tb.bindDatagram(server.localAddress(), DatagramOptions.DEFAULT);
+            assertEquals(server.localAddress(), second.localAddress());
+            server.connect(client.localAddress());
+            DatagramEndpoint other = ta.bindDatagram(A, DatagramOptions.DEFAULT);
+            other.connect(server.localAddress());
+            assertEquals(1, other.send(src, 0, 50, 1));
+            assertEquals(1, client.send(src, 0, 60, 1));
+            assertEquals(1, second.receive(batch, 5_000));
+            assertEquals(50, batch.length(0));
+            assertEquals(other.localAddress(), second.lastSource());
+            assertEquals(1, server.receive(batch, 5_000));
+            assertEquals(60, batch.length(0));
+            assertEquals(0, second.receive(batch, 10));
+            second.close();
+            other.close();
             assertThrows(BindException.class, () -> ta.listen(new InetSocketAddress(
                     Ipv4Address.toInetAddress(0x0a000005), 80), StreamOptions.DEFAULT));
             assertThrows(ConnectException.class, () -> ta.connect(B_5201, A, StreamOptions.DEFAULT, 5_000),

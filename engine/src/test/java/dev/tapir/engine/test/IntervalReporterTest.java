@@ -70,4 +70,37 @@ class IntervalReporterTest {
         assertEquals(b.udp().highestSequence(), packetsB);
         assertEquals(-1, reporter.tcpFigures(0).retransmits());
     }
+
+    @Test
+    void aShortLastIntervalIsKeptWhenAskedAndDataMovedInIt() throws InterruptedException {
+        for (boolean keep : new boolean[] {false, true}) {
+            for (boolean moved : new boolean[] {false, true}) {
+                TestClock clock = TestClock.start();
+                StreamCounters a = new StreamCounters();
+                StreamCounters b = new StreamCounters();
+                List<Interval> intervals = new CopyOnWriteArrayList<>();
+                IntervalReporter reporter = new IntervalReporter(clock, 1_000_000_000L,
+                        List.of(new ReportedStream(1, true, a, null), new ReportedStream(3, true, b, null)),
+                        intervals::add);
+                reporter.start();
+                if (moved) {
+                    a.addBytes(5000);
+                    b.addBytes(7000);
+                }
+                Thread.sleep(30);
+                reporter.stop(true, keep);
+                String what = "keep " + keep + ", moved " + moved;
+                // 30 ms is under a tenth of the 1 s interval: only data in it (and asking) keeps it.
+                assertEquals(keep && moved ? 1 : 0, intervals.size(), what);
+                if (keep && moved) {
+                    IntervalSample sa = intervals.get(0).streams().get(0);
+                    assertEquals(0.0, sa.start(), 0.0, what);
+                    assertTrue(sa.end() >= 0.03 && sa.end() < 1.0, what + ": ends at " + sa.end());
+                    assertEquals(5000, sa.bytes(), what);
+                    assertEquals(7000, intervals.get(0).streams().get(1).bytes(), what);
+                    assertEquals(12000, intervals.get(0).sum().bytes(), what);
+                }
+            }
+        }
+    }
 }

@@ -15,19 +15,20 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
- * A bound UDP port shared by the stack thread and one user thread through two off-heap single-producer rings: the
- * stack writes received datagrams into the receive ring, the user writes datagrams to send into the send ring and
- * the stack turns them into packets. Each ring record is an 8-byte address header (peer IPv4 address and port)
- * followed by the data.
+ * A UDP socket bound to a port (which other sockets may share, see {@link UdpLayer}), shared by the stack thread
+ * and one user thread through two off-heap single-producer rings: the stack writes received datagrams into the
+ * receive ring, the user writes datagrams to send into the send ring and the stack turns them into packets. Each ring
+ * record is an 8-byte address header (peer IPv4 address and port) followed by the data.
  */
 public final class UdpSocket {
     private static final int RECORD_ADDRESS_OFFSET = 0;
     private static final int RECORD_PORT_OFFSET = 4;
     private static final int RECORD_HEADER_LENGTH = 8;
     private static final int MESSAGE_TYPE = 1;
-    private static final long NO_PEER = -1;
+    static final long NO_PEER = -1;
 
     private final int localPort;
+    private final boolean reuseAddress;
     private final OneToOneRingBuffer receiveRing;
     private final MemorySegment receiveMemory;
     private final OneToOneRingBuffer sendRing;
@@ -43,14 +44,17 @@ public final class UdpSocket {
     private int lastSourcePort;
 
     // Stack thread state.
+    /** The socket bound to the same port before this one, or null: {@link UdpLayer}'s chain, newest first. */
+    UdpSocket nextOnPort;
     private final ControlledMessageHandler onSend = this::onSend;
     private final UdpDatagram datagramOut = new UdpDatagram();
     private IpOutput out;
     private long now;
     private int sent;
 
-    UdpSocket(int localPort, int ringBytes) {
+    UdpSocket(int localPort, boolean reuseAddress, int ringBytes) {
         this.localPort = localPort;
+        this.reuseAddress = reuseAddress;
         ByteBuffer receive = BufferUtil.allocateDirectAligned(ringBytes + RingBufferDescriptor.TRAILER_LENGTH, 64);
         ByteBuffer send = BufferUtil.allocateDirectAligned(ringBytes + RingBufferDescriptor.TRAILER_LENGTH, 64);
         this.receiveRing = new OneToOneRingBuffer(new UnsafeBuffer(receive));
@@ -63,11 +67,19 @@ public final class UdpSocket {
         return localPort;
     }
 
+    /** Whether other sockets may share this one's port (SO_REUSEADDR): only if all of them allow it. */
+    boolean reuseAddress() {
+        return reuseAddress;
+    }
+
     // ---- user thread ----------------------------------------------------------------------------------------------
 
-    /** Only datagrams from this peer are received from now on. */
+    /**
+     * Only datagrams from this peer are received from now on; on a shared port they come to this socket rather than
+     * to an unconnected one.
+     */
     public void connect(int address, int port) {
-        peer = ((long) address << 32) | (port & 0xffff);
+        peer = peerKey(address, port);
     }
 
     /**
@@ -133,10 +145,14 @@ public final class UdpSocket {
 
     // ---- stack thread ---------------------------------------------------------------------------------------------
 
-    /** True when a connected socket should not see datagrams from this source. */
-    boolean filters(int source, int sourcePort) {
-        long p = peer;
-        return p != NO_PEER && p != (((long) source << 32) | sourcePort);
+    /** An address and port as one value, for comparing with {@link #connectedPeer()}. */
+    static long peerKey(int address, int port) {
+        return ((long) address << 32) | (port & 0xffff);
+    }
+
+    /** The peer this socket is connected to, as a {@link #peerKey}, or {@link #NO_PEER}. */
+    long connectedPeer() {
+        return peer;
     }
 
     /** Queues a received datagram for the user; false when the receive ring is full. */
