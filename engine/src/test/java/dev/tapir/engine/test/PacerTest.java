@@ -2,39 +2,65 @@ package dev.tapir.engine.test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
 class PacerTest {
-    /** Runs a sender that only counts for about half a second and returns the achieved rate in bits/s. */
-    private static double paced(long rate, int datagram, int batch) {
-        long start = System.nanoTime();
-        Pacer pacer = new Pacer(rate, (long) datagram * batch, start);
-        long end = start + 500_000_000L;
+    /**
+     * Runs a sender on a virtual clock for {@code seconds}: every wait ends {@code lateNanos} after the pacer asked
+     * (a parked thread wakes up late), and each send costs {@code sendNanos}. Returns the bytes sent.
+     */
+    private static long paced(long rate, int datagram, int batch, double seconds, long lateNanos, long sendNanos) {
+        Pacer pacer = new Pacer(rate, (long) datagram * batch, 0);
+        long end = (long) (seconds * 1e9);
         long bytes = 0;
-        long now;
-        while ((now = System.nanoTime()) - end < 0) {
+        long now = 0;
+        for (int step = 0; step < 50_000_000 && now < end; step++) {
             int n = pacer.allowance(now, datagram, batch);
             if (n == 0) {
-                Pacer.pause(Math.min(pacer.waitNanos(now), end - now));
+                now += pacer.waitNanos(now) + lateNanos;
                 continue;
             }
             pacer.consume(now, (long) n * datagram);
             bytes += (long) n * datagram;
+            now += sendNanos;
         }
-        return bytes * 8e9 / (System.nanoTime() - start);
+        return bytes;
     }
 
     @Test
-    void holdsTenMegabits() {
-        double rate = paced(10_000_000, 1250, 8);
-        assertEquals(10_000_000, rate, 500_000);
+    void holdsTheRateThoughEveryWakeUpIsLate() {
+        // Wake-ups later by less than the burst (2 ms at 400 Mbit/s, 8 ms at 10 Mbit/s) are caught up: the bytes
+        // sent stay within one batch and one burst of rate x time.
+        for (long late : new long[] {0, 1_000, 100_000, 1_500_000}) {
+            long bytes = paced(400_000_000, 1460, 16, 0.5, late, 2_000);
+            assertEquals(25_000_000, bytes, 1460 * 16 + 100_000, "late by " + late + " ns");
+            bytes = paced(10_000_000, 1250, 8, 0.5, late, 2_000);
+            assertEquals(625_000, bytes, 1250 * 8 + 10_000, "late by " + late + " ns");
+        }
     }
 
     @Test
-    void holdsFourHundredMegabits() {
-        double rate = paced(400_000_000, 1460, 16);
-        assertEquals(400_000_000, rate, 20_000_000);
+    void aStalledSenderCatchesUpAtMostOneBurst() {
+        // 8 Mbit/s = 1 byte per µs; after a 50 ms stall only the 2 ms burst may go at once: the unit due at the
+        // start of the burst window and one per ms of it (3 of 1000 bytes), then the next is 1 ms away.
+        Pacer pacer = new Pacer(8_000_000, 1000, 0);
+        pacer.consume(0, 1000);
+        assertEquals(3, pacer.allowance(51_000_000, 1000, 100));
+        pacer.consume(51_000_000, 3000);
+        assertEquals(0, pacer.allowance(51_000_000, 1000, 100));
+        assertEquals(1_000_000, pacer.waitNanos(51_000_000));
+    }
+
+    @Test
+    void pauseWaitsAtLeastWhatItIsAsked() {
+        for (long nanos : new long[] {10_000, 200_000}) {
+            long start = System.nanoTime();
+            Pacer.pause(nanos);
+            long waited = System.nanoTime() - start;
+            assertTrue(waited >= nanos, "waited " + waited + " ns for " + nanos);
+        }
     }
 
     @Test
