@@ -5,7 +5,6 @@ import dev.tapir.engine.iperf3.Iperf3Client;
 import dev.tapir.engine.report.TestResult;
 import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.transport.Transport;
-import dev.tapir.engine.transport.kernel.KernelTransport;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,17 +18,8 @@ final class ClientCommand implements Callable<Integer> {
     @Parameters(paramLabel = "HOST", description = "Server host name or address.")
     String host;
 
-    @Option(names = {"-p", "--port"}, description = "Server port (default 5201; 5001 with --iperf2).")
-    Integer port;
-
-    @Option(names = "--iperf2", description = "Speak iperf 2's protocol (2.0.9 and later) instead of iperf3's.")
-    boolean iperf2;
-
-    @Option(names = {"-J", "--json"}, description = "Print the result as iperf3 -J JSON.")
-    boolean json;
-
-    @Option(names = "--csv", description = "Print the result as iperf 2 -y C CSV lines.")
-    boolean csv;
+    @Mixin
+    EndpointOptions endpoint;
 
     @Option(names = "--get-server-output", description = "Print the server's report too (iperf3 protocol).")
     boolean serverOutput;
@@ -48,11 +38,14 @@ final class ClientCommand implements Callable<Integer> {
         if (ipv4 && ipv6) {
             throw new UserError("give -4 or -6, not both");
         }
+        boolean iperf2 = endpoint.iperf2;
+        endpoint.stack.check(ipv6);
         TestSpec spec = test.toSpec(iperf2);
-        InetSocketAddress server = Endpoints.resolve(host, port != null ? port : iperf2 ? Iperf2Client.DEFAULT_PORT
-                : 5201, ipv4, ipv6);
-        ReportPrinter printer = new ReportPrinter(ReportPrinter.format(json, csv), spec.protocol(), System.out);
-        try (Transport transport = new KernelTransport()) {
+        InetSocketAddress server = Endpoints.resolve(host, endpoint.port(), ipv4 || endpoint.stack.userspace(), ipv6);
+        endpoint.stack.checkReachable(server.getAddress());
+        ReportPrinter printer = new ReportPrinter(endpoint.format(), spec.protocol(), System.out);
+        try (StackOptions.Opened opened = endpoint.stack.open(System.err)) {
+            Transport transport = opened.transport();
             TestResult result;
             if (iperf2) {
                 result = Iperf2Client.run(transport, server, spec, printer, System.err);

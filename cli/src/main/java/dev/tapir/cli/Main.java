@@ -5,7 +5,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of the {@code tapir} command. */
-@Command(name = "tapir", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "tapir", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        versionProvider = Main.Version.class,
         description = "Network throughput tool: kernel sockets through FFM, or tapir's own TCP/IP stack.",
         subcommands = {ServerCommand.class, ClientCommand.class, QuickstartCommand.class,
             MemlinkCommand.class, TapCommand.class, BenchCommand.class})

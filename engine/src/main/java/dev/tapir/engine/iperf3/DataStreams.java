@@ -130,7 +130,12 @@ final class DataStreams implements AutoCloseable {
         return sum;
     }
 
-    /** Stops the senders, waits for them, then sends FIN on their TCP connections so the peer sees the end. */
+    /**
+     * Stops the senders, waits for them, sends FIN on their TCP connections so the peer sees the end, then waits (at
+     * most {@link #DRAIN_LIMIT_NANOS}) until the peer acknowledged all data where the transport can tell. Otherwise a
+     * receiver, which drains until a quiet gap of {@link #DRAIN_QUIET_NANOS}, could stop inside a retransmission
+     * timeout on a lossy path (a tap drops frames when its queue is full) and miss the tail.
+     */
     void stopSenders() throws InterruptedException {
         sendStop.stop();
         for (DataStream s : streams) {
@@ -139,13 +144,21 @@ final class DataStreams implements AutoCloseable {
                     s.thread.join(JOIN_MILLIS);
                 }
                 if (s.connection != null) {
-                    s.connection.tcpStats(s.tcpStats);
                     try {
                         s.connection.shutdownOutput();
                     } catch (IOException e) {
                         // The peer may already have closed; its count is what it is.
                     }
                 }
+            }
+        }
+        long deadline = System.nanoTime() + DRAIN_LIMIT_NANOS;
+        for (DataStream s : streams) {
+            if (s.sending && s.connection != null) {
+                while (s.connection.unacknowledgedBytes() > 0 && System.nanoTime() - deadline < 0) {
+                    Thread.sleep(1);
+                }
+                s.connection.tcpStats(s.tcpStats);
             }
         }
     }

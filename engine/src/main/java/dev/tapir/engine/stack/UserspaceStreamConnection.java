@@ -73,6 +73,11 @@ final class UserspaceStreamConnection implements StreamConnection {
     }
 
     @Override
+    public long unacknowledgedBytes() {
+        return socket.isReset() ? 0 : socket.unacknowledgedBytes();
+    }
+
+    @Override
     public boolean tcpStats(TcpStats into) {
         return socket.tcpStats(into);
     }

@@ -8,6 +8,7 @@
  * <p>Not implemented: IPv6; IP fragmentation and reassembly (fragments are counted and dropped; the stack sends
  * with Don't Fragment and sizes packets to the MTU); IP options on output (accepted and skipped on input); ICMP
  * errors (no port or protocol unreachable is sent, and none is acted upon, so no path-MTU discovery); multicast;
- * routing beyond one on-link prefix and one gateway; gratuitous ARP and ARP probes of our own address.
+ * routing beyond one on-link prefix and one gateway; ARP probes of our own address (a
+ * {@link dev.tapir.engine.stack.TapStack} sends one ARP announcement when it starts).
  */
 package dev.tapir.engine.stack;

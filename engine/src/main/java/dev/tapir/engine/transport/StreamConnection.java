@@ -28,6 +28,14 @@ public interface StreamConnection extends AutoCloseable {
     /** Sends FIN after whatever was written; reads go on. */
     void shutdownOutput() throws IOException;
 
+    /**
+     * Bytes written that the peer has not acknowledged yet and still may: 0 once everything was acknowledged (or the
+     * connection was reset), -1 where the transport cannot tell.
+     */
+    default long unacknowledgedBytes() {
+        return -1;
+    }
+
     /** Fills {@code into} with the connection's TCP state; false where the transport cannot tell. */
     boolean tcpStats(TcpStats into);
 

@@ -126,10 +126,7 @@ class Iperf2InteropTest {
     void iperfTcpClientByteCountToTapirServer() throws Exception {
         BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
         int port = startServer(Protocol.TCP, results);
-        Path out = startIperf("-c", "127.0.0.1", "-p", String.valueOf(port), "-n", "3000000", "-y", "C");
-        Process p = processes.get(processes.size() - 1);
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue());
+        Path out = runIperf("-c", "127.0.0.1", "-p", String.valueOf(port), "-n", "3000000", "-y", "C");
         TestResult r = results.poll(10, TimeUnit.SECONDS);
         assertNotNull(r);
         assertEquals(3_000_000, r.streams().get(0).received().bytes());
@@ -144,10 +141,7 @@ class Iperf2InteropTest {
     void iperfTcpClientTimedToTapirServer() throws Exception {
         BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
         int port = startServer(Protocol.TCP, results);
-        Path out = startIperf("-c", "127.0.0.1", "-p", String.valueOf(port), "-t", "1", "-y", "C");
-        Process p = processes.get(processes.size() - 1);
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue());
+        Path out = runIperf("-c", "127.0.0.1", "-p", String.valueOf(port), "-t", "1", "-y", "C");
         TestResult r = results.poll(10, TimeUnit.SECONDS);
         assertNotNull(r);
         assertEquals(Long.parseLong(awaitCsvLine(out)[7]), r.streams().get(0).received().bytes());
@@ -157,10 +151,7 @@ class Iperf2InteropTest {
     void iperfUdpClientPrintsValidServerReportFromTapirServer() throws Exception {
         BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
         int port = startServer(Protocol.UDP, results);
-        Path out = startIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-b", "10M", "-t", "1");
-        Process p = processes.get(processes.size() - 1);
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue());
+        Path out = runIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-b", "10M", "-t", "1");
         String text = Files.readString(out);
         assertFalse(text.contains("WARNING"), text);
         Matcher m = SERVER_REPORT.matcher(text);
@@ -179,11 +170,8 @@ class Iperf2InteropTest {
     void iperfUdpClientByteCountToTapirServer() throws Exception {
         BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
         int port = startServer(Protocol.UDP, results);
-        Path out = startIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-b", "10M", "-n", "100000",
+        Path out = runIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-b", "10M", "-n", "100000",
                 "-y", "C");
-        Process p = processes.get(processes.size() - 1);
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue());
         TestResult r = results.poll(10, TimeUnit.SECONDS);
         assertNotNull(r);
         // 2.1.8 sends exactly 100000 bytes of data (a short last datagram), then a full-size FIN that counts.
@@ -245,10 +233,7 @@ class Iperf2InteropTest {
         assertNotNull(results.poll(10, TimeUnit.SECONDS));
         assertEquals(10, server.droppedDatagrams());
         // The server is ready for the next test: a real 2.1.8 client completes one.
-        Path out = startIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-n", "14700");
-        Process p = processes.get(processes.size() - 1);
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue());
+        Path out = runIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-n", "14700");
         assertTrue(SERVER_REPORT.matcher(Files.readString(out)).find(), Files.readString(out));
         TestResult second = results.poll(10, TimeUnit.SECONDS);
         assertNotNull(second);
@@ -292,6 +277,15 @@ class Iperf2InteropTest {
         command.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "iperf", ".out");
         processes.add(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start());
+        return out;
+    }
+
+    /** Runs iperf to its end (at most 20 s) and expects a clean exit; returns its output file. */
+    private Path runIperf(String... args) throws Exception {
+        Path out = startIperf(args);
+        Process p = processes.get(processes.size() - 1);
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "iperf did not finish");
+        assertEquals(0, p.exitValue(), Files.readString(out));
         return out;
     }
 

@@ -47,6 +47,23 @@ class Iperf3ServerBadInputTest {
             out.flush();
         }
 
+        /** Sends the cookie and {@code params}, and expects the server to ask for the data streams. */
+        void requestTest(String params) throws IOException {
+            out.write(COOKIE);
+            assertEquals(ControlState.PARAM_EXCHANGE, in.readByte());
+            json(params);
+            assertEquals(ControlState.CREATE_STREAMS, in.readByte());
+        }
+
+        /** Connects the one TCP data stream of a requested test and waits until the server says it runs. */
+        Socket openRunningTcpStream(int port) throws IOException {
+            Socket data = new Socket("127.0.0.1", port);
+            data.getOutputStream().write(COOKIE);
+            assertEquals(ControlState.TEST_START, in.readByte());
+            assertEquals(ControlState.TEST_RUNNING, in.readByte());
+            return data;
+        }
+
         /** True when the server closed the connection (possibly after more bytes). */
         boolean closedByServer() {
             try {
@@ -149,22 +166,13 @@ class Iperf3ServerBadInputTest {
             }
             awaitLog(server, "(10 of 100 bytes came)");
             try (Raw raw = new Raw(server.port())) {
-                raw.out.write(COOKIE);
-                assertEquals(ControlState.PARAM_EXCHANGE, raw.in.readByte());
-                raw.json("{\"tcp\":true}");
-                assertEquals(ControlState.CREATE_STREAMS, raw.in.readByte());
+                raw.requestTest("{\"tcp\":true}");
             }
             awaitLog(server, "closed the control connection while waiting for data connections");
             // Gone while the test runs.
             try (Raw raw = new Raw(server.port())) {
-                raw.out.write(COOKIE);
-                assertEquals(ControlState.PARAM_EXCHANGE, raw.in.readByte());
-                raw.json("{\"tcp\":true,\"time\":5}");
-                assertEquals(ControlState.CREATE_STREAMS, raw.in.readByte());
-                try (Socket data = new Socket("127.0.0.1", server.port())) {
-                    data.getOutputStream().write(COOKIE);
-                    assertEquals(ControlState.TEST_START, raw.in.readByte());
-                    assertEquals(ControlState.TEST_RUNNING, raw.in.readByte());
+                raw.requestTest("{\"tcp\":true,\"time\":5}");
+                try (Socket data = raw.openRunningTcpStream(server.port())) {
                     data.getOutputStream().write(new byte[100_000]);
                 }
             }
@@ -177,14 +185,8 @@ class Iperf3ServerBadInputTest {
     void unknownStateAndSilentClient() throws Exception {
         try (var server = new RunningServer(Iperf3InteropTest.testServerOptions())) {
             try (Raw raw = new Raw(server.port())) {
-                raw.out.write(COOKIE);
-                assertEquals(ControlState.PARAM_EXCHANGE, raw.in.readByte());
-                raw.json("{\"tcp\":true,\"time\":5}");
-                assertEquals(ControlState.CREATE_STREAMS, raw.in.readByte());
-                try (Socket data = new Socket("127.0.0.1", server.port())) {
-                    data.getOutputStream().write(COOKIE);
-                    assertEquals(ControlState.TEST_START, raw.in.readByte());
-                    assertEquals(ControlState.TEST_RUNNING, raw.in.readByte());
+                raw.requestTest("{\"tcp\":true,\"time\":5}");
+                try (Socket data = raw.openRunningTcpStream(server.port())) {
                     raw.out.write(99);
                     assertTrue(raw.closedByServer());
                 }
@@ -225,10 +227,7 @@ class Iperf3ServerBadInputTest {
         try (var server = new RunningServer(Iperf3InteropTest.testServerOptions());
                 Raw raw = new Raw(server.port());
                 DatagramSocket udp = new DatagramSocket()) {
-            raw.out.write(COOKIE);
-            assertEquals(ControlState.PARAM_EXCHANGE, raw.in.readByte());
-            raw.json("{\"udp\":true,\"time\":1,\"len\":100}");
-            assertEquals(ControlState.CREATE_STREAMS, raw.in.readByte());
+            raw.requestTest("{\"udp\":true,\"time\":1,\"len\":100}");
             InetSocketAddress to = new InetSocketAddress("127.0.0.1", server.port());
             udp.setSoTimeout(5_000);
             udp.send(new DatagramPacket(new byte[] {0x39, 0x38, 0x37, 0x36}, 4, to));

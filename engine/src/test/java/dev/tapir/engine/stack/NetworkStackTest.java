@@ -61,7 +61,7 @@ class NetworkStackTest {
 
         List<byte[]> sent() {
             List<byte[]> out = new ArrayList<>();
-            host.receive(now, (buffer, offset, length) -> {
+            host.receive(now, (buffer, offset, length, flags) -> {
                 byte[] bytes = new byte[length];
                 buffer.getBytes(offset, bytes);
                 out.add(bytes);
@@ -176,7 +176,7 @@ class NetworkStackTest {
         one.stack.networkInterface().advanceClock(one.now);
         UnsafeBuffer jumbo = new UnsafeBuffer(new byte[4000]);
         int jumboLength = frames.echoRequest(jumbo, 0, HOST_MAC, mac, HOST, me, 1, 2, 3000);
-        one.stack.networkInterface().onFrame(jumbo, 0, jumboLength);
+        one.stack.networkInterface().onFrame(jumbo, 0, jumboLength, 0);
         assertEquals(1, one.count(StackCounter.ICMP_ECHO_UNANSWERED));
         one.cycle();
 
@@ -376,7 +376,7 @@ class NetworkStackTest {
         long frames;
 
         @Override
-        public void onFrame(DirectBuffer buffer, int offset, int length) {
+        public void onFrame(DirectBuffer buffer, int offset, int length, int flags) {
             frames++;
         }
     }

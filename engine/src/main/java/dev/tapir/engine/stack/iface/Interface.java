@@ -3,10 +3,12 @@ package dev.tapir.engine.stack.iface;
 import dev.tapir.engine.stack.ip.IpOutput;
 import dev.tapir.engine.stack.ip.Ipv4PayloadHandler;
 import dev.tapir.engine.stack.phy.Device;
+import dev.tapir.engine.stack.phy.DeviceOffloads;
 import dev.tapir.engine.stack.phy.FrameHandler;
 import dev.tapir.engine.stack.stats.LiveCounters;
 import dev.tapir.engine.stack.stats.StackCounter;
 import dev.tapir.engine.stack.wire.ArpPacket;
+import dev.tapir.engine.stack.wire.Checksum;
 import dev.tapir.engine.stack.wire.EthernetFrame;
 import dev.tapir.engine.stack.wire.Icmpv4Message;
 import dev.tapir.engine.stack.wire.Ipv4Address;
@@ -22,13 +24,18 @@ import org.agrona.MutableDirectBuffer;
  * and Ethernet headers in place and resolving the next hop. Every received frame ends in one outcome counter of
  * {@link StackCounter}; malformed input is counted and dropped, never thrown. IP fragments are counted and dropped
  * (this stack sends with Don't Fragment and sizes segments to the MTU, so a peer that does the same never fragments).
- * Stack thread only.
+ * Frames larger than the MTU are accepted when the device hands them up (a peer's TSO super-frames, GRO); their L4
+ * checksum is left unchecked when the device's frame flags vouch for it. On the way out, a device with offloads takes
+ * partial TCP checksums and TCP super-frames ({@link #offloadTcp}). Stack thread only.
  */
 public final class Interface implements FrameHandler, IpOutput {
     public static final int TIME_TO_LIVE = 64;
     private static final int IP_IN_FRAME = EthernetFrame.HEADER_LENGTH;
     private static final int L4_IN_FRAME = EthernetFrame.HEADER_LENGTH + Ipv4Packet.MIN_HEADER_LENGTH;
     private static final int ARP_FRAME_LENGTH = EthernetFrame.HEADER_LENGTH + ArpPacket.LENGTH;
+    /** Where TCP keeps its checksum in its header (RFC 9293 §3.1). */
+    private static final int TCP_CHECKSUM_FIELD = 16;
+    private static final int MAX_IPV4_TOTAL_LENGTH = 0xffff;
 
     private final Device device;
     private final InterfaceConfig config;
@@ -37,6 +44,10 @@ public final class Interface implements FrameHandler, IpOutput {
     private final int directedBroadcast;
     private final LiveCounters<StackCounter> counters;
     private final ArpCache arpCache;
+    private final int maxL4Length;
+    /** Largest L4 part of a TCP super-frame the device segments; {@link #maxL4Length} without TSO. */
+    private final int maxSuperL4Length;
+    private final boolean checksumOffload;
 
     private final EthernetFrame ethernet = new EthernetFrame();
     private final ArpPacket arp = new ArpPacket();
@@ -61,6 +72,12 @@ public final class Interface implements FrameHandler, IpOutput {
         this.directedBroadcast = config.directedBroadcast();
         this.counters = counters;
         this.arpCache = new ArpCache(arpSettings, device.mtu() + EthernetFrame.HEADER_LENGTH, counters);
+        DeviceOffloads offloads = device.offloads();
+        this.maxL4Length = device.mtu() - Ipv4Packet.MIN_HEADER_LENGTH;
+        this.maxSuperL4Length = offloads.tcpSegmentation()
+                ? Math.min(offloads.maxSuperFrame() - IP_IN_FRAME, MAX_IPV4_TOTAL_LENGTH) - Ipv4Packet.MIN_HEADER_LENGTH
+                : maxL4Length;
+        this.checksumOffload = offloads.transmitChecksumPartial();
     }
 
     /** Where UDP payloads go (the UDP layer checks their checksum). */
@@ -125,7 +142,7 @@ public final class Interface implements FrameHandler, IpOutput {
     }
 
     @Override
-    public void onFrame(DirectBuffer buffer, int offset, int length) {
+    public void onFrame(DirectBuffer buffer, int offset, int length, int flags) {
         counters.increment(StackCounter.FRAMES_RECEIVED);
         if (!ethernet.wrap(buffer, offset, length)) {
             counters.increment(StackCounter.ETHERNET_TRUNCATED);
@@ -138,7 +155,7 @@ public final class Interface implements FrameHandler, IpOutput {
         }
         int etherType = ethernet.etherType();
         if (etherType == EthernetFrame.ETHER_TYPE_IPV4) {
-            onIpv4(buffer, ethernet.payloadOffset(), ethernet.payloadLength());
+            onIpv4(buffer, ethernet.payloadOffset(), ethernet.payloadLength(), FrameHandler.checksumTrusted(flags));
         } else if (etherType == EthernetFrame.ETHER_TYPE_ARP) {
             onArp(buffer, ethernet.payloadOffset(), ethernet.payloadLength());
         } else {
@@ -192,6 +209,15 @@ public final class Interface implements FrameHandler, IpOutput {
         counters.increment(StackCounter.ARP_REQUEST_ANSWERED);
     }
 
+    /**
+     * Broadcasts an ARP announcement (RFC 5227: a request whose sender and target are our own address). Neighbours that
+     * cached another MAC for our address, such as the random one of an earlier run on the same tap, update their entry
+     * instead of sending to a MAC nobody answers until their entry times out. Stack thread.
+     */
+    public void announce() {
+        sendArpRequest(address);
+    }
+
     private void sendArpRequest(int target) {
         int frame = device.claim(ARP_FRAME_LENGTH);
         if (frame < 0) {
@@ -231,7 +257,7 @@ public final class Interface implements FrameHandler, IpOutput {
         arpCache.clearPending(entry);
     }
 
-    private void onIpv4(DirectBuffer buffer, int offset, int length) {
+    private void onIpv4(DirectBuffer buffer, int offset, int length, boolean checksumTrusted) {
         if (!ipv4.wrap(buffer, offset, length)) {
             counters.increment(StackCounter.IPV4_BAD_LENGTH);
             return;
@@ -276,14 +302,15 @@ public final class Interface implements FrameHandler, IpOutput {
                 if (udpHandler == null) {
                     counters.increment(StackCounter.UDP_NO_SOCKET);
                 } else {
-                    udpHandler.onPayload(now, source, destination, buffer, payloadOffset, payloadLength);
+                    udpHandler.onPayload(now, source, destination, buffer, payloadOffset, payloadLength,
+                            checksumTrusted);
                 }
             }
             case Ipv4Packet.PROTOCOL_TCP -> {
                 if (!unicast) {
                     counters.increment(StackCounter.IPV4_NOT_FOR_US);
                 } else {
-                    onTcp(source, destination, buffer, payloadOffset, payloadLength);
+                    onTcp(source, destination, buffer, payloadOffset, payloadLength, checksumTrusted);
                 }
             }
             case Ipv4Packet.PROTOCOL_ICMP -> onIcmp(source, unicast, buffer, payloadOffset, payloadLength);
@@ -291,13 +318,14 @@ public final class Interface implements FrameHandler, IpOutput {
         }
     }
 
-    private void onTcp(int source, int destination, DirectBuffer buffer, int offset, int length) {
+    private void onTcp(int source, int destination, DirectBuffer buffer, int offset, int length,
+            boolean checksumTrusted) {
         if (tcpHandler == null) {
             counters.increment(StackCounter.IPV4_UNKNOWN_PROTOCOL);
             return;
         }
         counters.increment(StackCounter.TCP_DELIVERED);
-        tcpHandler.onPayload(now, source, destination, buffer, offset, length);
+        tcpHandler.onPayload(now, source, destination, buffer, offset, length, checksumTrusted);
     }
 
     private void onIcmp(int source, boolean unicast, DirectBuffer buffer, int offset, int length) {
@@ -331,8 +359,9 @@ public final class Interface implements FrameHandler, IpOutput {
 
     @Override
     public int claim(int destination, int protocol, int l4Length) {
-        if (l4Length < 0 || l4Length > device.mtu() - Ipv4Packet.MIN_HEADER_LENGTH) {
-            throw new IllegalArgumentException("L4 length " + l4Length + " does not fit the MTU " + device.mtu());
+        if (l4Length < 0 || l4Length > maxSuperL4Length) {
+            throw new IllegalArgumentException("L4 length " + l4Length + " does not fit the MTU " + device.mtu()
+                    + (maxSuperL4Length > maxL4Length ? " nor a super-frame" : ""));
         }
         long neighbour;
         if (destination == Ipv4Address.BROADCAST || destination == directedBroadcast) {
@@ -426,6 +455,40 @@ public final class Interface implements FrameHandler, IpOutput {
 
     @Override
     public int maxL4Length(int destination) {
-        return device.mtu() - Ipv4Packet.MIN_HEADER_LENGTH;
+        return maxL4Length;
+    }
+
+    @Override
+    public int maxTcpOffloadLength(int destination) {
+        if (maxSuperL4Length == maxL4Length || destination == Ipv4Address.BROADCAST
+                || destination == directedBroadcast) {
+            return maxL4Length;
+        }
+        int nextHop = nextHop(destination);
+        return nextHop != Ipv4Address.ANY && arpCache.lookup(nextHop, now) != MacAddress.UNRESOLVED
+                ? maxSuperL4Length : maxL4Length;
+    }
+
+    @Override
+    public boolean checksumOffload() {
+        return checksumOffload;
+    }
+
+    @Override
+    public void offloadTcp(int l4Offset, int tcpHeaderLength, int segmentSize) {
+        int frame = l4Offset - L4_IN_FRAME;
+        MutableDirectBuffer tx = device.transmitBuffer();
+        if (MacAddress.get(tx, frame + EthernetFrame.DESTINATION_OFFSET) != MacAddress.UNRESOLVED) {
+            device.offloadTransmit(frame, L4_IN_FRAME, TCP_CHECKSUM_FIELD, L4_IN_FRAME + tcpHeaderLength,
+                    segmentSize);
+            return;
+        }
+        // Bound for the ARP queue, which keeps bare frames: finish the checksum here (the field's pseudo-header sum
+        // is part of the sum). A super-frame never gets here: maxTcpOffloadLength withholds TSO until resolved.
+        int ip = frame + IP_IN_FRAME;
+        int l4Length = (tx.getShort(ip + Ipv4Packet.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xffff)
+                - Ipv4Packet.MIN_HEADER_LENGTH;
+        int sum = Checksum.compute(tx, l4Offset, l4Length);
+        tx.putShort(l4Offset + TCP_CHECKSUM_FIELD, (short) sum, ByteOrder.BIG_ENDIAN);
     }
 }

@@ -29,4 +29,23 @@ public interface IpOutput {
 
     /** Largest L4 part a single packet to {@code destination} may carry (path MTU minus the IPv4 header). */
     int maxL4Length(int destination);
+
+    /**
+     * Largest L4 part one TCP packet to {@code destination} may carry as a super-frame the device cuts into
+     * {@link #maxL4Length}-sized segments (TSO); {@link #maxL4Length} itself when the device cannot, or when the
+     * neighbour is not resolved yet (frames waiting for ARP are kept as plain frames).
+     */
+    int maxTcpOffloadLength(int destination);
+
+    /** True when the device completes partial checksums on transmit (see {@link #offloadTcp}). */
+    boolean checksumOffload();
+
+    /**
+     * Marks the claimed TCP packet at {@code l4Offset}, whose checksum field holds only the folded pseudo-header sum:
+     * the device completes the checksum and, when {@code segmentSize > 0}, cuts the packet into segments carrying
+     * {@code segmentSize} payload bytes after the {@code tcpHeaderLength}-byte header. Call before {@link #commit};
+     * only when {@link #checksumOffload()} holds, and with segmentation only for a packet larger than
+     * {@link #maxL4Length} and within {@link #maxTcpOffloadLength}.
+     */
+    void offloadTcp(int l4Offset, int tcpHeaderLength, int segmentSize);
 }

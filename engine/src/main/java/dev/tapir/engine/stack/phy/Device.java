@@ -13,6 +13,12 @@ public interface Device extends AutoCloseable {
     int mtu();
 
     /**
+     * The offloads this link grants, fixed when it was opened: a wrapper reports its inner device's. Without
+     * {@link DeviceOffloads#transmitChecksumPartial()} a sender must never call {@link #offloadTransmit}.
+     */
+    DeviceOffloads offloads();
+
+    /**
      * Hands up to {@code limit} received frames to {@code handler}, each valid only during its callback; never blocks.
      * Returns the number handed over.
      */
@@ -26,6 +32,15 @@ public interface Device extends AutoCloseable {
 
     /** The buffer that offsets from {@link #claim} point into. */
     MutableDirectBuffer transmitBuffer();
+
+    /**
+     * Marks the frame at a claimed offset before its commit. Its L4 checksum field, at {@code checksumStart +
+     * checksumOffset} from the frame's start, holds only the folded pseudo-header sum; the link completes it over
+     * {@code [checksumStart, end of frame)}. With {@code segmentSize > 0} the frame is a TCPv4 super-frame with
+     * {@code headerLength} bytes of Ethernet, IPv4 and TCP headers that the link cuts into segments carrying
+     * {@code segmentSize} payload bytes each (the last one less). Only within what {@link #offloads()} grants.
+     */
+    void offloadTransmit(int offset, int checksumStart, int checksumOffset, int headerLength, int segmentSize);
 
     /** Sends the frame written at a claimed offset. */
     void commit(long nowNanos, int offset);

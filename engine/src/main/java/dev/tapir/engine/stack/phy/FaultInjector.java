@@ -12,6 +12,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * limit, each decided by a seeded generator so that the same seed over the same frames gives the same faults. Sends
  * pass through untouched (wrap the other end of a link to spoil that direction). Frames it must keep (held for
  * reordering, delayed) are copied into its own off-heap slots; nothing is allocated per frame.
+ *
+ * <p>Faults apply per frame as the inner device hands it over: a super-frame (GRO, a peer's TSO frame) is lost,
+ * delayed or duplicated whole, as one frame. A corrupted frame loses its checksum flags, so the stack checks (and
+ * drops) it instead of trusting a checksum the corruption invalidated. Offloads pass through.
  */
 public final class FaultInjector implements Device {
     /**
@@ -24,7 +28,7 @@ public final class FaultInjector implements Device {
      * @param corruptPercent frames with one random byte flipped
      * @param delayNanos every frame delivered this much later (0 = none), by the receive call's clock
      * @param rateBytesPerSecond token bucket rate; frames beyond it are dropped (0 = unlimited)
-     * @param burstBytes token bucket depth (0 = 64 KiB)
+     * @param burstBytes token bucket depth (0 = 64 KiB); never less than the largest frame the device hands over
      */
     public record Options(long seed, double lossPercent, double duplicatePercent, double reorderPercent,
             double corruptPercent, long delayNanos, long rateBytesPerSecond, int burstBytes) {
@@ -88,6 +92,8 @@ public final class FaultInjector implements Device {
 
     /** Frames the delay line holds at most; beyond it frames are dropped and counted as DELAY_OVERFLOW. */
     public static final int DEFAULT_DELAY_SLOTS = 4096;
+    /** Memory the default delay line may take: fewer slots when the device hands over super-frames. */
+    private static final int DEFAULT_DELAY_LINE_BYTES = 32 << 20;
     private static final int PER_MILLION = 1_000_000;
 
     private final Device inner;
@@ -107,9 +113,11 @@ public final class FaultInjector implements Device {
     private final int delaySlots;
     private final long[] delayReleaseAt;
     private final int[] delayLength;
+    private final int[] delayFlags;
     private int delayHead;
     private int delayCount;
     private int heldLength = -1;
+    private int heldFlags;
 
     private long tokens;
     private long tokensUpdatedAt;
@@ -121,7 +129,8 @@ public final class FaultInjector implements Device {
     private int delivered;
 
     public FaultInjector(Device inner, Options options) {
-        this(inner, options, DEFAULT_DELAY_SLOTS);
+        this(inner, options, Math.max(1, Math.min(DEFAULT_DELAY_SLOTS,
+                DEFAULT_DELAY_LINE_BYTES / inner.offloads().maxReceiveFrame())));
     }
 
     public FaultInjector(Device inner, Options options, int delaySlots) {
@@ -133,12 +142,13 @@ public final class FaultInjector implements Device {
         this.corruptPpm = ppm(options.corruptPercent());
         this.delayNanos = options.delayNanos();
         this.rateBytesPerSecond = options.rateBytesPerSecond();
-        this.burstBytes = options.burstBytes() == 0 ? 64 * 1024 : options.burstBytes();
-        this.slotLength = inner.mtu() + 14;
+        this.slotLength = inner.offloads().maxReceiveFrame();
+        this.burstBytes = Math.max(slotLength, options.burstBytes() == 0 ? 64 * 1024 : options.burstBytes());
         this.delaySlots = delayNanos > 0 ? delaySlots : 0;
         this.slots = new UnsafeBuffer(BufferUtil.allocateDirectAligned((2 + this.delaySlots) * slotLength, 64));
         this.delayReleaseAt = new long[this.delaySlots];
         this.delayLength = new int[this.delaySlots];
+        this.delayFlags = new int[this.delaySlots];
     }
 
     private static int ppm(double percent) {
@@ -155,6 +165,11 @@ public final class FaultInjector implements Device {
     }
 
     @Override
+    public DeviceOffloads offloads() {
+        return inner.offloads();
+    }
+
+    @Override
     public int receive(long nowNanos, FrameHandler handler, int limit) {
         this.now = nowNanos;
         this.downstream = handler;
@@ -168,7 +183,7 @@ public final class FaultInjector implements Device {
         return delivered;
     }
 
-    private void onInnerFrame(DirectBuffer buffer, int offset, int length) {
+    private void onInnerFrame(DirectBuffer buffer, int offset, int length, int flags) {
         counters.increment(Fault.RECEIVED);
         if (rateBytesPerSecond > 0 && !takeTokens(length)) {
             counters.increment(Fault.RATE_LIMITED);
@@ -180,6 +195,7 @@ public final class FaultInjector implements Device {
         }
         DirectBuffer frame = buffer;
         int frameOffset = offset;
+        int frameFlags = flags;
         if (roll(corruptPpm) && length <= slotLength) {
             slots.putBytes(0, buffer, offset, length);
             int victim = random.nextInt(length);
@@ -187,26 +203,28 @@ public final class FaultInjector implements Device {
             counters.increment(Fault.CORRUPTED);
             frame = slots;
             frameOffset = 0;
+            frameFlags = 0;
         }
         boolean duplicate = roll(duplicatePpm);
         if (delaySlots > 0) {
-            delay(frame, frameOffset, length);
+            delay(frame, frameOffset, length, frameFlags);
             if (duplicate) {
                 counters.increment(Fault.DUPLICATED);
-                delay(frame, frameOffset, length);
+                delay(frame, frameOffset, length, frameFlags);
             }
             return;
         }
         if (roll(reorderPpm) && heldLength < 0 && length <= slotLength) {
             slots.putBytes(slotLength, frame, frameOffset, length);
             heldLength = length;
+            heldFlags = frameFlags;
             counters.increment(Fault.REORDERED);
             return;
         }
-        deliver(frame, frameOffset, length);
+        deliver(frame, frameOffset, length, frameFlags);
         if (duplicate) {
             counters.increment(Fault.DUPLICATED);
-            deliver(frame, frameOffset, length);
+            deliver(frame, frameOffset, length, frameFlags);
         }
         if (heldLength >= 0) {
             releaseHeld();
@@ -237,7 +255,7 @@ public final class FaultInjector implements Device {
         return true;
     }
 
-    private void delay(DirectBuffer frame, int offset, int length) {
+    private void delay(DirectBuffer frame, int offset, int length, int flags) {
         if (delayCount == delaySlots || length > slotLength) {
             counters.increment(Fault.DELAY_OVERFLOW);
             return;
@@ -246,6 +264,7 @@ public final class FaultInjector implements Device {
         slots.putBytes((2 + slot) * slotLength, frame, offset, length);
         delayReleaseAt[slot] = now + delayNanos;
         delayLength[slot] = length;
+        delayFlags[slot] = flags;
         delayCount++;
         counters.increment(Fault.DELAYED);
     }
@@ -253,7 +272,7 @@ public final class FaultInjector implements Device {
     /** The delay is constant, so frames leave the line in the order they entered it. */
     private void releaseDelayed(long nowNanos, int limit) {
         while (delayCount > 0 && delivered < limit && delayReleaseAt[delayHead] - nowNanos <= 0) {
-            deliver(slots, (2 + delayHead) * slotLength, delayLength[delayHead]);
+            deliver(slots, (2 + delayHead) * slotLength, delayLength[delayHead], delayFlags[delayHead]);
             delayHead = (delayHead + 1) % delaySlots;
             delayCount--;
         }
@@ -262,13 +281,13 @@ public final class FaultInjector implements Device {
     private void releaseHeld() {
         int length = heldLength;
         heldLength = -1;
-        deliver(slots, slotLength, length);
+        deliver(slots, slotLength, length, heldFlags);
     }
 
-    private void deliver(DirectBuffer buffer, int offset, int length) {
+    private void deliver(DirectBuffer buffer, int offset, int length, int flags) {
         counters.increment(Fault.DELIVERED);
         delivered++;
-        downstream.onFrame(buffer, offset, length);
+        downstream.onFrame(buffer, offset, length, flags);
     }
 
     @Override
@@ -279,6 +298,12 @@ public final class FaultInjector implements Device {
     @Override
     public MutableDirectBuffer transmitBuffer() {
         return inner.transmitBuffer();
+    }
+
+    @Override
+    public void offloadTransmit(int offset, int checksumStart, int checksumOffset, int headerLength,
+            int segmentSize) {
+        inner.offloadTransmit(offset, checksumStart, checksumOffset, headerLength, segmentSize);
     }
 
     @Override

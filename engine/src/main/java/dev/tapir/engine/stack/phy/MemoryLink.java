@@ -57,6 +57,7 @@ public final class MemoryLink {
     private static final class End implements Device {
         private final int mtu;
         private final int maxFrameLength;
+        private final DeviceOffloads offloads;
         private final OneToOneRingBuffer receiveRing;
         private final OneToOneRingBuffer transmitRing;
         private final MessageHandler onMessage = this::onMessage;
@@ -65,6 +66,7 @@ public final class MemoryLink {
         End(int mtu, OneToOneRingBuffer receiveRing, OneToOneRingBuffer transmitRing) {
             this.mtu = mtu;
             this.maxFrameLength = mtu + 14;
+            this.offloads = DeviceOffloads.none(mtu);
             this.receiveRing = receiveRing;
             this.transmitRing = transmitRing;
         }
@@ -74,6 +76,18 @@ public final class MemoryLink {
             return mtu;
         }
 
+        /** None: the ring carries MTU-sized frames with full checksums, like a plain Ethernet link. */
+        @Override
+        public DeviceOffloads offloads() {
+            return offloads;
+        }
+
+        @Override
+        public void offloadTransmit(int offset, int checksumStart, int checksumOffset, int headerLength,
+                int segmentSize) {
+            throw new IllegalStateException("a memory link offers no offloads");
+        }
+
         @Override
         public int receive(long nowNanos, FrameHandler handler, int limit) {
             this.handler = handler;
@@ -81,7 +95,7 @@ public final class MemoryLink {
         }
 
         private void onMessage(int messageType, MutableDirectBuffer buffer, int index, int length) {
-            handler.onFrame(buffer, index, length);
+            handler.onFrame(buffer, index, length, 0);
         }
 
         @Override

@@ -18,10 +18,11 @@ import org.agrona.MutableDirectBuffer;
 public final class PcapWriter implements Device {
     public static final int MAGIC_MICROSECONDS = 0xa1b2c3d4;
     public static final int LINKTYPE_ETHERNET = 1;
-    public static final int SNAPSHOT_LENGTH = 65535;
+    /** tcpdump's default: room for a whole 64 KiB super-frame. */
+    public static final int SNAPSHOT_LENGTH = 262144;
     public static final int FILE_HEADER_LENGTH = 24;
     public static final int RECORD_HEADER_LENGTH = 16;
-    private static final int BUFFER_LENGTH = 1 << 18;
+    private static final int BUFFER_LENGTH = 1 << 20;
     /** Frames claimed but not yet committed that the writer can track at once. */
     private static final int MAX_OUTSTANDING_CLAIMS = 64;
 
@@ -73,6 +74,11 @@ public final class PcapWriter implements Device {
     }
 
     @Override
+    public DeviceOffloads offloads() {
+        return inner.offloads();
+    }
+
+    @Override
     public int receive(long nowNanos, FrameHandler handler, int limit) {
         this.now = nowNanos;
         this.downstream = handler;
@@ -81,9 +87,9 @@ public final class PcapWriter implements Device {
         return received;
     }
 
-    private void onInnerFrame(DirectBuffer buffer, int offset, int length) {
+    private void onInnerFrame(DirectBuffer buffer, int offset, int length, int flags) {
         record(now, buffer, offset, length);
-        downstream.onFrame(buffer, offset, length);
+        downstream.onFrame(buffer, offset, length, flags);
     }
 
     @Override
@@ -103,6 +109,12 @@ public final class PcapWriter implements Device {
     @Override
     public MutableDirectBuffer transmitBuffer() {
         return inner.transmitBuffer();
+    }
+
+    @Override
+    public void offloadTransmit(int offset, int checksumStart, int checksumOffset, int headerLength,
+            int segmentSize) {
+        inner.offloadTransmit(offset, checksumStart, checksumOffset, headerLength, segmentSize);
     }
 
     @Override

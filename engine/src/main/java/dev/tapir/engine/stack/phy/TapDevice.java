@@ -17,9 +17,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * {@code write} per sent frame from an off-heap transmit buffer (a tap has no multi-frame syscall).
  *
  * <p>With {@link Options#virtioNetHeader()} every frame travels behind a 10-byte {@code virtio_net_hdr}. Received
- * frames then expose it ({@link #receivedFlags()}, {@link #receivedGsoType()}...: checksum-partial frames and, when
- * TSO offloads are on, super-frames up to 64 KiB); sent frames may carry one set with {@link #transmitOffload}, e.g. a
- * TCPv4 super-frame with gso_size = MSS and a partial checksum that the kernel or the peer finishes.
+ * frames then expose it ({@link #receivedGsoType()}...: checksum-partial frames and, when TSO offloads are on,
+ * super-frames up to 64 KiB), and its NEEDS_CSUM / DATA_VALID flags reach the handler as
+ * {@link FrameHandler#CHECKSUM_PARTIAL} / {@link FrameHandler#CHECKSUM_VALID}. Sent frames may carry one set with
+ * {@link #offloadTransmit}: a partial checksum the kernel or the peer finishes, or a TCPv4 super-frame with
+ * gso_size = MSS that the kernel segments (or hands whole to a peer tap that accepts TSO).
  *
  * <p>Offloads are set on every attach, to 0 when none are wanted: a persistent tap keeps the last attach's settings.
  * Failures on the data path are counted (drops) and the last errno kept, never thrown. Figures leave through
@@ -40,16 +42,23 @@ public final class TapDevice implements Device {
     private static final int TX_BYTES = 5;
     private static final int TX_AGAIN = 6;
     private static final int TX_DROPS = 7;
+    private static final int RX_SUPER_FRAMES = 8;
+    private static final int TX_SUPER_FRAMES = 9;
+    private static final int RX_CHECKSUM_TRUSTED = 10;
 
     /**
      * How to attach. {@code offloads} are TUN_F_* flags ({@link Tun#TUN_F_CSUM}, {@link Tun#TUN_F_TSO4}...) that this
-     * side accepts on receive; they need the virtio-net header. {@code transmitSlots} (1..64) is how many frames may be
-     * claimed at once.
+     * side accepts on receive; they need the virtio-net header. The same flags decide what this side sends: partial
+     * checksums with TUN_F_CSUM, TCPv4 super-frames with TUN_F_TSO4 ({@link #offloads()}). {@code transmitSlots}
+     * (1..64) is how many frames may be claimed at once.
      */
     public record Options(boolean virtioNetHeader, int offloads, int transmitSlots) {
         public Options {
             if (offloads != 0 && !virtioNetHeader) {
                 throw new IllegalArgumentException("tap offloads need the virtio-net header");
+            }
+            if ((offloads & (Tun.TUN_F_TSO4 | Tun.TUN_F_TSO6)) != 0 && (offloads & Tun.TUN_F_CSUM) == 0) {
+                throw new IllegalArgumentException("tap TSO needs TUN_F_CSUM");
             }
             if (transmitSlots < 1 || transmitSlots > 64) {
                 throw new IllegalArgumentException("transmit slots must be 1..64: " + transmitSlots);
@@ -65,12 +74,18 @@ public final class TapDevice implements Device {
         public static Options virtioNet(int offloads) {
             return new Options(true, offloads, 4);
         }
+
+        /** Partial checksums and TCPv4 segmentation both ways: 64 KiB super-frames instead of MTU-sized frames. */
+        public static Options tcpOffloads() {
+            return virtioNet(Tun.TUN_F_CSUM | Tun.TUN_F_TSO4);
+        }
     }
 
     private final Tun tun;
     private final int mtu;
     private final int headerSize;
     private final int maxFrame;
+    private final DeviceOffloads offloads;
     private final Arena arena;
     private final MemorySegment receiveSegment;
     private final UnsafeBuffer receiveBuffer;
@@ -80,7 +95,7 @@ public final class TapDevice implements Device {
     private final int slots;
     private final int[] claimedLength;
     private long freeSlots;
-    private final AtomicLongArray counters = new AtomicLongArray(8);
+    private final AtomicLongArray counters = new AtomicLongArray(11);
     private volatile int lastErrno;
 
     private TapDevice(Tun tun, int mtu, Options options) {
@@ -89,6 +104,10 @@ public final class TapDevice implements Device {
         this.headerSize = options.virtioNetHeader() ? VirtioNetHeader.SIZE : 0;
         this.maxFrame = options.virtioNetHeader() ? MAX_SUPER_FRAME : mtu + PLAIN_FRAME_SLACK;
         this.slotSize = align(headerSize + maxFrame);
+        boolean checksumPartial = (options.offloads() & Tun.TUN_F_CSUM) != 0;
+        boolean segmentation = (options.offloads() & Tun.TUN_F_TSO4) != 0;
+        this.offloads = new DeviceOffloads(checksumPartial, segmentation ? MAX_SUPER_FRAME : 0,
+                segmentation ? MAX_SUPER_FRAME : mtu + PLAIN_FRAME_SLACK);
         this.slots = options.transmitSlots();
         this.arena = Arena.ofShared();
         this.receiveSegment = arena.allocate(slotSize, SLOT_ALIGNMENT);
@@ -139,6 +158,11 @@ public final class TapDevice implements Device {
     }
 
     @Override
+    public DeviceOffloads offloads() {
+        return offloads;
+    }
+
+    @Override
     public int receive(long nowNanos, FrameHandler handler, int limit) {
         int handed = 0;
         while (handed < limit) {
@@ -161,20 +185,22 @@ public final class TapDevice implements Device {
             }
             increment(RX_FRAMES, 1);
             increment(RX_BYTES, frameLength);
-            handler.onFrame(receiveBuffer, headerSize, frameLength);
+            int flags = 0;
+            if (headerSize != 0) {
+                int header = VirtioNetHeader.flags(receiveSegment, 0);
+                flags = ((header & VirtioNetHeader.F_NEEDS_CSUM) != 0 ? FrameHandler.CHECKSUM_PARTIAL : 0)
+                        | ((header & VirtioNetHeader.F_DATA_VALID) != 0 ? FrameHandler.CHECKSUM_VALID : 0);
+                if (VirtioNetHeader.gsoType(receiveSegment, 0) != VirtioNetHeader.GSO_NONE) {
+                    increment(RX_SUPER_FRAMES, 1);
+                }
+                if (flags != 0) {
+                    increment(RX_CHECKSUM_TRUSTED, 1);
+                }
+            }
+            handler.onFrame(receiveBuffer, headerSize, frameLength, flags);
             handed++;
         }
         return handed;
-    }
-
-    /** virtio_net_hdr flags of the frame being handed over ({@link VirtioNetHeader#F_NEEDS_CSUM}...); 0 if plain. */
-    public int receivedFlags() {
-        return headerSize == 0 ? 0 : VirtioNetHeader.flags(receiveSegment, 0);
-    }
-
-    /** True when the frame's L4 checksum is partial: only the pseudo-header sum is in place. */
-    public boolean receivedChecksumPartial() {
-        return (receivedFlags() & VirtioNetHeader.F_NEEDS_CSUM) != 0;
     }
 
     /** gso_type of the frame being handed over ({@link VirtioNetHeader#GSO_NONE} for an ordinary frame). */
@@ -226,17 +252,18 @@ public final class TapDevice implements Device {
     }
 
     /**
-     * Sets the virtio_net_hdr of a claimed frame (virtio-net mode only): e.g. {@link VirtioNetHeader#F_NEEDS_CSUM}
-     * with the checksum's start and offset for a partial checksum, plus {@link VirtioNetHeader#GSO_TCPV4}, the header
-     * length and gso_size = MSS for a TCPv4 super-frame.
+     * Fills the virtio_net_hdr of a claimed frame: {@link VirtioNetHeader#F_NEEDS_CSUM} with the checksum's start and
+     * offset, plus {@link VirtioNetHeader#GSO_TCPV4}, the header length and gso_size for a super-frame.
      */
-    public void transmitOffload(int offset, int flags, int gsoType, int headerLength, int gsoSize,
-            int checksumStart, int checksumOffset) {
-        if (headerSize == 0) {
-            throw new IllegalStateException(tun.name() + " was attached without the virtio-net header");
+    @Override
+    public void offloadTransmit(int offset, int checksumStart, int checksumOffset, int headerLength,
+            int segmentSize) {
+        if (!offloads.transmitChecksumPartial() || segmentSize > 0 && !offloads.tcpSegmentation()) {
+            throw new IllegalStateException(tun.name() + " was attached without these offloads");
         }
-        VirtioNetHeader.set(transmitSegment, offset - headerSize, flags, gsoType, headerLength, gsoSize,
-                checksumStart, checksumOffset);
+        VirtioNetHeader.set(transmitSegment, offset - headerSize, VirtioNetHeader.F_NEEDS_CSUM,
+                segmentSize > 0 ? VirtioNetHeader.GSO_TCPV4 : VirtioNetHeader.GSO_NONE,
+                segmentSize > 0 ? headerLength : 0, segmentSize, checksumStart, checksumOffset);
     }
 
     @Override
@@ -259,6 +286,10 @@ public final class TapDevice implements Device {
         }
         increment(TX_FRAMES, 1);
         increment(TX_BYTES, length);
+        if (headerSize != 0
+                && VirtioNetHeader.gsoType(transmitSegment, offset - headerSize) != VirtioNetHeader.GSO_NONE) {
+            increment(TX_SUPER_FRAMES, 1);
+        }
     }
 
     @Override
@@ -298,6 +329,21 @@ public final class TapDevice implements Device {
     /** Frames read but dropped (runts) and reads that failed (see {@link #lastErrno()}). */
     public long receiveDrops() {
         return counters.get(RX_DROPS);
+    }
+
+    /** Frames handed to the stack that were super-frames (gso_type set): a peer's TSO frames or the kernel's GSO. */
+    public long receivedSuperFrames() {
+        return counters.get(RX_SUPER_FRAMES);
+    }
+
+    /** Frames handed to the stack with NEEDS_CSUM or DATA_VALID: their L4 checksum is not checked in software. */
+    public long receivedChecksumTrusted() {
+        return counters.get(RX_CHECKSUM_TRUSTED);
+    }
+
+    /** Frames written as TCPv4 super-frames, each cut into MSS-sized segments by the kernel or the peer. */
+    public long transmittedSuperFrames() {
+        return counters.get(TX_SUPER_FRAMES);
     }
 
     public long transmittedFrames() {

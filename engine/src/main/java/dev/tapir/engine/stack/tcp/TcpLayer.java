@@ -134,15 +134,18 @@ public final class TcpLayer {
 
     /**
      * One received TCP packet {@code buffer[offset, offset + length)} from {@code sourceIp} to
-     * {@code destinationIp}; it is valid only during the call. Bad segments are counted and dropped.
+     * {@code destinationIp}; it is valid only during the call. Its checksum is checked unless
+     * {@code checksumTrusted}. It may be a super-frame of many MSS (a peer's TSO, GRO): it is taken as the one segment
+     * it is. Bad segments are counted and dropped.
      */
-    public void onSegment(long nowNanos, int sourceIp, int destinationIp, DirectBuffer buffer, int offset, int length) {
+    public void onSegment(long nowNanos, int sourceIp, int destinationIp, DirectBuffer buffer, int offset, int length,
+            boolean checksumTrusted) {
         counters.increment(TcpCounters.SEGMENTS_IN);
         if (!rx.wrap(buffer, offset, length)) {
             counters.increment(TcpCounters.DROPPED_MALFORMED);
             return;
         }
-        if (!rx.checksumValid(sourceIp, destinationIp)) {
+        if (!checksumTrusted && !rx.checksumValid(sourceIp, destinationIp)) {
             counters.increment(TcpCounters.DROPPED_BAD_CHECKSUM);
             return;
         }

@@ -195,6 +195,18 @@ public final class TcpSegment {
         return options.write(mutableBuffer, offset + HEADER_LENGTH);
     }
 
+    /**
+     * Stores the folded pseudo-header sum in the checksum field and leaves the rest to the device, which completes
+     * the checksum over the whole segment (checksum offload; for a super-frame, over each segment it cuts).
+     */
+    public TcpSegment partialChecksum(int sourceAddress, int destinationAddress) {
+        // The folded sum, not complemented (CHECKSUM_PARTIAL): whoever completes it adds the segment's words to it.
+        int partial = ~Checksum.finish(Checksum.pseudoHeader(sourceAddress, destinationAddress, PROTOCOL, length))
+                & 0xffff;
+        mutableBuffer.putShort(offset + CHECKSUM_OFFSET, (short) partial, ByteOrder.BIG_ENDIAN);
+        return this;
+    }
+
     /** Computes and stores the checksum over the pseudo-header and the whole segment (header, options, payload). */
     public TcpSegment computeChecksum(int sourceAddress, int destinationAddress) {
         mutableBuffer.putShort(offset + CHECKSUM_OFFSET, (short) 0);

@@ -896,10 +896,12 @@ public final class TcpSocket {
         long sendEnd = finOffset >= 0 ? finOffset + 1 : dataEnd;
         int count = 0;
         boolean windowBlocked = false;
+        int maxFramePayload = maxFramePayload(out);
         while (count < MAX_BURST) {
             long cwnd = congestion.congestionWindow();
             long start;
             long limit;
+            long room;
             boolean retransmission;
             if (inRecovery) {
                 long pipe = scoreboard.pipe(sndUna, sndMax, sendMss);
@@ -909,6 +911,7 @@ public final class TcpSocket {
                 if (pipe >= cwnd) {
                     break;
                 }
+                room = cwnd - pipe;
                 if (scoreboard.nextLost(sndUna, sndMax, sendMss)) {
                     start = scoreboard.lostStart();
                     limit = scoreboard.lostEnd();
@@ -924,6 +927,7 @@ public final class TcpSocket {
                 if (sndNxt - sndUna >= cwnd) {
                     break;
                 }
+                room = cwnd - (sndNxt - sndUna);
                 start = scoreboard.skipSacked(sndNxt);
                 if (start >= sendEnd) {
                     break;
@@ -931,7 +935,7 @@ public final class TcpSocket {
                 retransmission = start < sndMax;
                 limit = retransmission ? scoreboard.nextSackedStart(start, sndMax) : sendEnd;
             }
-            long length = Math.min(Math.min(limit, dataLimit), start + sendMss) - start;
+            long length = Math.min(Math.min(limit, dataLimit), start + frameBytes(maxFramePayload, room)) - start;
             if (length < 0) {
                 length = 0;
             }
@@ -946,7 +950,8 @@ public final class TcpSocket {
                             break;
                         }
                     }
-                    length = Math.max(0, usable);
+                    // A super-frame shrinks to whole segments; only a lone segment may be cut short.
+                    length = usable >= sendMss ? usable - usable % sendMss : Math.max(0, usable);
                 }
             }
             boolean fin = finOffset >= 0 && start + length == finOffset && limit > finOffset;
@@ -984,6 +989,31 @@ public final class TcpSocket {
             count += persist(nowNanos, out, dataLimit);
         }
         return count;
+    }
+
+    /**
+     * Most payload one frame may carry: one MSS, or with TSO as many whole MSS as a super-frame holds once the
+     * largest TCP header is counted (45 x 1448 B in 64 KiB), so every segment the device cuts is full-sized.
+     */
+    private int maxFramePayload(IpOutput out) {
+        int superFrame = out.maxTcpOffloadLength(remoteAddress);
+        if (superFrame <= out.maxL4Length(remoteAddress)) {
+            return sendMss;
+        }
+        int room = superFrame - TcpSegment.MAX_HEADER_LENGTH;
+        return Math.max(sendMss, room - room % sendMss);
+    }
+
+    /**
+     * Payload of the next frame: one MSS, or with TSO the whole MSS that fit {@code room} (what the congestion window
+     * leaves), at least one. Sequence numbers, SACK and the window count bytes, so a super-frame is just the run of
+     * MSS-sized segments the device cuts it into: each is acknowledged, SACKed or retransmitted on its own.
+     */
+    private long frameBytes(int maxFramePayload, long room) {
+        if (maxFramePayload == sendMss) {
+            return sendMss;
+        }
+        return Math.max(sendMss, Math.min(maxFramePayload, room - room % sendMss));
     }
 
     /**
@@ -1051,6 +1081,15 @@ public final class TcpSocket {
             }
         }
         int headerLength = TcpSegment.HEADER_LENGTH + o.length();
+        int maxL4 = out.maxL4Length(remoteAddress);
+        // Segments cut from a super-frame carry its header each, SACK blocks included, and at most one MSS.
+        int segmentSize = Math.min(sendMss, maxL4 - headerLength);
+        boolean superFrame = length > segmentSize && out.maxTcpOffloadLength(remoteAddress) > maxL4;
+        while (!superFrame && headerLength + length > maxL4 && o.sackCount > 0) {
+            // A full segment has no room for every SACK block: send fewer (RFC 2018 §3 allows any number).
+            o.sackCount--;
+            headerLength = TcpSegment.HEADER_LENGTH + o.length();
+        }
         int l4Length = headerLength + length;
         int at = out.claim(remoteAddress, TcpSegment.PROTOCOL, l4Length);
         if (at == IpOutput.NO_ROOM) {
@@ -1079,7 +1118,12 @@ public final class TcpSocket {
         if (length > 0) {
             sendRing.copyOut(seqOffset - 1, out.buffer(), at + headerLength, length);
         }
-        s.computeChecksum(out.sourceAddress(), remoteAddress);
+        if (out.checksumOffload()) {
+            s.partialChecksum(out.sourceAddress(), remoteAddress);
+            out.offloadTcp(at, headerLength, superFrame ? segmentSize : 0);
+        } else {
+            s.computeChecksum(out.sourceAddress(), remoteAddress);
+        }
         out.commit(nowNanos, at);
         counters.increment(TcpCounters.CONN_SEGMENTS_OUT);
         layer.counters().increment(TcpCounters.SEGMENTS_OUT);

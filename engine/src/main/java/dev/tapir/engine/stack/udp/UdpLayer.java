@@ -77,12 +77,13 @@ public final class UdpLayer implements Ipv4PayloadHandler {
     }
 
     @Override
-    public void onPayload(long nowNanos, int source, int destination, DirectBuffer buffer, int offset, int length) {
+    public void onPayload(long nowNanos, int source, int destination, DirectBuffer buffer, int offset, int length,
+            boolean checksumTrusted) {
         if (!datagram.wrap(buffer, offset, length)) {
             counters.increment(StackCounter.UDP_MALFORMED);
             return;
         }
-        if (!datagram.checksumValid(source, destination)) {
+        if (!checksumTrusted && !datagram.checksumValid(source, destination)) {
             counters.increment(StackCounter.UDP_BAD_CHECKSUM);
             return;
         }

@@ -8,6 +8,7 @@ import dev.tapir.engine.stack.phy.FaultInjector.Fault;
 import java.util.ArrayList;
 import java.util.List;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 class FaultInjectorTest {
@@ -19,7 +20,7 @@ class FaultInjectorTest {
         FaultInjector injector = new FaultInjector(link.endB(), options);
         List<Integer> out = new ArrayList<>();
         long now = 0;
-        FrameHandler handler = (buffer, offset, length) -> {
+        FrameHandler handler = (buffer, offset, length, flags) -> {
             int number = buffer.getInt(offset);
             // The frame carries its number twice; a corrupted byte makes the copies or the filler disagree.
             boolean intact = number == buffer.getInt(offset + 4) && length == 64;
@@ -86,7 +87,7 @@ class FaultInjectorTest {
         int delivered = 0;
         int calls = 0;
         while (calls++ < 1000) {
-            delivered += injector.receive(now, (buffer, offset, length) -> {
+            delivered += injector.receive(now, (buffer, offset, length, flags) -> {
                 if (buffer.getInt(offset) == buffer.getInt(offset + 4)) {
                     out.add(buffer.getInt(offset));
                 } else {
@@ -121,7 +122,7 @@ class FaultInjectorTest {
         int at = link.endA().claim(100);
         link.endA().commit(0, at);
         int[] got = new int[1];
-        FrameHandler count = (buffer, offset, length) -> got[0]++;
+        FrameHandler count = (buffer, offset, length, flags) -> got[0]++;
         assertEquals(0, delayed.receive(0, count, 10));
         assertEquals(0, delayed.receive(4_999_999, count, 10));
         assertEquals(1, delayed.receive(5_000_000, count, 10));
@@ -143,5 +144,110 @@ class FaultInjectorTest {
         }
         limited.receive(50_000_000, count, 100);
         assertEquals(15, got[0]);
+    }
+
+    /** Hands up queued super-frames of {@link #LENGTH} bytes with a partial checksum, as a tap with TSO does. */
+    private static final class SuperFrameDevice implements Device {
+        static final int LENGTH = 14 + 65535;
+        private final MutableDirectBuffer frame = new UnsafeBuffer(new byte[LENGTH]);
+        int queued;
+        int offloadedOffset = -1;
+        int offloadedSegmentSize;
+
+        SuperFrameDevice() {
+            for (int i = 0; i < LENGTH; i++) {
+                frame.putByte(i, (byte) i);
+            }
+        }
+
+        @Override
+        public int mtu() {
+            return 1500;
+        }
+
+        @Override
+        public DeviceOffloads offloads() {
+            return new DeviceOffloads(true, LENGTH, LENGTH);
+        }
+
+        @Override
+        public int receive(long nowNanos, FrameHandler handler, int limit) {
+            int n = 0;
+            while (queued > 0 && n < limit) {
+                queued--;
+                n++;
+                handler.onFrame(frame, 0, LENGTH, FrameHandler.CHECKSUM_PARTIAL);
+            }
+            return n;
+        }
+
+        @Override
+        public int claim(int length) {
+            return 0;
+        }
+
+        @Override
+        public MutableDirectBuffer transmitBuffer() {
+            return frame;
+        }
+
+        @Override
+        public void offloadTransmit(int offset, int checksumStart, int checksumOffset, int headerLength,
+                int segmentSize) {
+            offloadedOffset = offset;
+            offloadedSegmentSize = segmentSize;
+        }
+
+        @Override
+        public void commit(long nowNanos, int offset) {
+        }
+
+        @Override
+        public void abort(int offset) {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void superFramesAreLostDelayedAndCorruptedWholeAndKeepTheirFlags() {
+        SuperFrameDevice device = new SuperFrameDevice();
+        List<String> seen = new ArrayList<>();
+        FrameHandler record = (buffer, offset, length, flags) -> seen.add(length + "/" + flags + "/"
+                + buffer.getByte(offset + length - 1));
+        String intact = SuperFrameDevice.LENGTH + "/" + FrameHandler.CHECKSUM_PARTIAL + "/"
+                + (byte) (SuperFrameDevice.LENGTH - 1);
+
+        FaultInjector lossy = new FaultInjector(device, FaultInjector.Options.none(3).withLoss(100));
+        device.queued = 2;
+        assertEquals(0, lossy.receive(0, record, 10));
+        assertEquals(2, lossy.counters().get(Fault.LOST), "each super-frame lost as one frame");
+
+        FaultInjector delayed = new FaultInjector(device, FaultInjector.Options.none(3).withDelay(1_000_000));
+        device.queued = 3;
+        assertEquals(0, delayed.receive(0, record, 10));
+        assertEquals(3, delayed.receive(1_000_000, record, 10));
+        assertEquals(List.of(intact, intact, intact), seen, "held whole, flags kept");
+        assertEquals(0, delayed.counters().get(Fault.DELAY_OVERFLOW));
+
+        seen.clear();
+        FaultInjector corrupting = new FaultInjector(device, FaultInjector.Options.none(3).withCorrupt(100));
+        device.queued = 1;
+        assertEquals(1, corrupting.receive(0, record, 10));
+        assertTrue(seen.get(0).startsWith(SuperFrameDevice.LENGTH + "/0/"), "a corrupted frame is checked: " + seen);
+
+        seen.clear();
+        // The default bucket is never smaller than one super-frame, so a slow rate still lets one through.
+        FaultInjector limited = new FaultInjector(device, FaultInjector.Options.none(3).withRate(1_000, 0));
+        device.queued = 2;
+        assertEquals(1, limited.receive(0, record, 10));
+        assertEquals(1, limited.counters().get(Fault.RATE_LIMITED));
+
+        limited.offloadTransmit(14, 34, 16, 66, 1448);
+        assertEquals(14, device.offloadedOffset, "transmit offloads reach the inner device");
+        assertEquals(1448, device.offloadedSegmentSize);
+        assertEquals(device.offloads(), limited.offloads());
     }
 }

@@ -19,11 +19,11 @@ class MemoryLinkTest {
         }
         send(b, 100, (byte) 9);
         List<String> atB = new ArrayList<>();
-        assertEquals(3, b.receive(0, (buffer, offset, length) -> atB.add(length + ":" + buffer.getByte(offset + length - 1)), 3));
-        assertEquals(2, b.receive(0, (buffer, offset, length) -> atB.add(length + ":" + buffer.getByte(offset + length - 1)), 10));
+        assertEquals(3, b.receive(0, (buffer, offset, length, flags) -> atB.add(length + ":" + buffer.getByte(offset + length - 1)), 3));
+        assertEquals(2, b.receive(0, (buffer, offset, length, flags) -> atB.add(length + ":" + buffer.getByte(offset + length - 1)), 10));
         assertEquals(List.of("60:0", "61:1", "62:2", "63:3", "64:4"), atB);
         List<Integer> atA = new ArrayList<>();
-        assertEquals(1, a.receive(0, (buffer, offset, length) -> atA.add(length), 10));
+        assertEquals(1, a.receive(0, (buffer, offset, length, flags) -> atA.add(length), 10));
         assertEquals(List.of(100), atA);
 
         assertEquals(-1, a.claim(1515), "larger than MTU + Ethernet header");

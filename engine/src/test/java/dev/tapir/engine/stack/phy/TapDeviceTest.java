@@ -77,13 +77,13 @@ class TapDeviceTest {
         tap1 = taps.get(1);
     }
 
-    private void record(DirectBuffer buffer, int offset, int length, TapDevice device) {
+    private void record(DirectBuffer buffer, int offset, int length, int flags, TapDevice device) {
         seen.putBytes(0, buffer, offset, length);
         seenLength = length;
+        seenPartial = (flags & FrameHandler.CHECKSUM_PARTIAL) != 0;
         seenGsoType = device.receivedGsoType();
         seenGsoSize = device.receivedGsoSize();
         seenHeaderLength = device.receivedHeaderLength();
-        seenPartial = device.receivedChecksumPartial();
         seenChecksumStart = device.receivedChecksumStart();
         seenChecksumOffset = device.receivedChecksumOffset();
     }
@@ -99,9 +99,9 @@ class TapDeviceTest {
             sent++;
             for (int i = 0; i < 20; i++) {
                 seenLength = 0;
-                tap1.receive(System.nanoTime(), (b, o, l) -> {
+                tap1.receive(System.nanoTime(), (b, o, l, f) -> {
                     if (seenLength == 0 && (b.getShort(o + 12, ByteOrder.BIG_ENDIAN) & 0xffff) == ethertype) {
-                        record(b, o, l, tap1);
+                        record(b, o, l, f, tap1);
                     }
                 }, 16);
                 if (seenLength != 0) {
@@ -131,6 +131,9 @@ class TapDeviceTest {
         bridgedPair(TapDevice.Options.plain(), TapDevice.Options.plain());
         assertEquals(1500, tap0.mtu());
         assertEquals(1518, tap0.maxFrameLength());
+        assertEquals(new DeviceOffloads(false, 0, 1518), tap0.offloads());
+        assertThrows(IllegalStateException.class, () -> tap0.offloadTransmit(tap0.claim(60), 34, 16, 0, 0),
+                "no vnet header, no partial checksum");
         long sent = exchange(1514, ETHERTYPE_RAW, (b, at) -> {
             ethernet(b, at, ETHERTYPE_RAW);
             for (int i = 14; i < 1514; i++) {
@@ -167,11 +170,14 @@ class TapDeviceTest {
 
     @Test
     void tso4SuperFrameRoundTripsWithItsVirtioNetHeader() throws Exception {
-        bridgedPair(TapDevice.Options.virtioNet(0),
+        bridgedPair(TapDevice.Options.tcpOffloads(),
                 TapDevice.Options.virtioNet(Tun.TUN_F_CSUM | Tun.TUN_F_TSO4 | Tun.TUN_F_TSO6));
+        assertEquals(new DeviceOffloads(true, TapDevice.MAX_SUPER_FRAME, TapDevice.MAX_SUPER_FRAME), tap0.offloads());
         int payload = 20 * 1448;
         int length = 14 + 20 + 20 + payload;
-        exchange(length, 0x0800, (b, at) -> tcp4SuperFrame(b, at, payload));
+        long sent = exchange(length, 0x0800, (b, at) -> tcp4SuperFrame(b, at, payload));
+        assertEquals(sent, tap0.transmittedSuperFrames());
+        assertTrue(tap1.receivedSuperFrames() >= 1);
         assertEquals(length, seenLength, "one super-frame, not segmented");
         assertEquals(VirtioNetHeader.GSO_TCPV4, seenGsoType);
         assertEquals(1448, seenGsoSize);
@@ -209,7 +215,7 @@ class TapDeviceTest {
         // CHECKSUM_PARTIAL convention: the field holds the folded pseudo-header sum, not complemented.
         int partial = ~Checksum.finish(Checksum.pseudoHeader(SOURCE, DESTINATION, 6, 20 + payload)) & 0xffff;
         b.putShort(tcp + 16, (short) partial, ByteOrder.BIG_ENDIAN);
-        tap0.transmitOffload(at, VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, 54, 1448, 34, 16);
+        tap0.offloadTransmit(at, 34, 16, 54, 1448);
     }
 
     @Test
@@ -222,7 +228,7 @@ class TapDeviceTest {
             return null;
         });
         // tdev1 now exists with TSO on; TapDevice must turn it off, so the bridge segments the super-frame.
-        bridgedPair(TapDevice.Options.virtioNet(0), TapDevice.Options.virtioNet(0));
+        bridgedPair(TapDevice.Options.tcpOffloads(), TapDevice.Options.virtioNet(0));
         int payload = 20 * 1448;
         exchange(14 + 40 + payload, 0x0800, (b, at) -> tcp4SuperFrame(b, at, payload));
         assertEquals(14 + 40 + 1448, seenLength, "segmented to MSS-sized frames");

@@ -1,17 +1,24 @@
 package dev.tapir.engine.stack.tcp;
 
 import dev.tapir.engine.stack.ip.IpOutput;
+import dev.tapir.engine.stack.wire.Checksum;
+import java.nio.ByteOrder;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.function.BooleanSupplier;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Two TcpLayers joined by an in-test IP link with a fake clock: packets take {@link #delayNanos} one way and pass a
- * {@link Filter} that may drop, corrupt or delay them. Everything runs on the test thread, deterministically.
+ * {@link Filter} that may drop, corrupt or delay them. Everything runs on the test thread, deterministically. An
+ * {@link Output} with {@link Output#segmentation} on behaves like a tap with TSO: it takes partial checksums and
+ * super-frames, and cuts each super-frame into MSS-sized segments the way the kernel does (sequence numbers stepped,
+ * FIN/PSH on the last one only, each checksum completed from the adjusted pseudo-header sum) before they meet the
+ * filter.
  */
 final class TwoLayerNetwork {
     static final int ADDRESS_A = 0x0a000001;
@@ -34,7 +41,15 @@ final class TwoLayerNetwork {
         private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[65536]);
         private int claimedLength;
         private int claimedDestination;
+        private boolean claimedPartial;
+        private int claimedHeaderLength;
+        private int claimedSegmentSize;
+        /** Packets the TCP layer committed (a super-frame counts once). */
         int sent;
+        /** Committed super-frames. */
+        int superFrames;
+        /** Take partial checksums and TCP super-frames up to 64 KiB, like a tap with TSO. */
+        boolean segmentation;
 
         Output(int address, int mtu) {
             this.address = address;
@@ -43,12 +58,34 @@ final class TwoLayerNetwork {
 
         @Override
         public int claim(int destination, int protocol, int l4Length) {
-            if (l4Length > maxL4Length(destination)) {
+            if (l4Length > maxTcpOffloadLength(destination)) {
                 throw new AssertionError("segment of " + l4Length + " exceeds the route");
             }
             claimedLength = l4Length;
             claimedDestination = destination;
+            claimedPartial = false;
+            claimedSegmentSize = 0;
             return 0;
+        }
+
+        @Override
+        public int maxTcpOffloadLength(int destination) {
+            return segmentation ? 65535 - 20 : maxL4Length(destination);
+        }
+
+        @Override
+        public boolean checksumOffload() {
+            return segmentation;
+        }
+
+        @Override
+        public void offloadTcp(int l4Offset, int tcpHeaderLength, int segmentSize) {
+            if (!segmentation || segmentSize > 0 && claimedLength <= maxL4Length(claimedDestination)) {
+                throw new AssertionError("offload not granted: " + claimedLength + " bytes, segments " + segmentSize);
+            }
+            claimedPartial = true;
+            claimedHeaderLength = tcpHeaderLength;
+            claimedSegmentSize = segmentSize;
         }
 
         @Override
@@ -63,9 +100,48 @@ final class TwoLayerNetwork {
 
         @Override
         public void commit(long nowNanos, int l4Offset) {
-            byte[] bytes = new byte[claimedLength];
-            buffer.getBytes(0, bytes);
             sent++;
+            if (!claimedPartial) {
+                send(nowNanos, buffer, claimedLength);
+                return;
+            }
+            int partial = buffer.getShort(TcpSegment.CHECKSUM_OFFSET, ByteOrder.BIG_ENDIAN) & 0xffff;
+            if (claimedSegmentSize == 0) {
+                completeChecksum(buffer, 0, claimedLength, partial);
+                send(nowNanos, buffer, claimedLength);
+                return;
+            }
+            superFrames++;
+            int header = claimedHeaderLength;
+            int payload = claimedLength - header;
+            int seq = buffer.getInt(TcpSegment.SEQUENCE_OFFSET, ByteOrder.BIG_ENDIAN);
+            int flags = buffer.getByte(TcpSegment.FLAGS_OFFSET) & 0xff;
+            UnsafeBuffer segment = new UnsafeBuffer(new byte[header + claimedSegmentSize]);
+            for (int done = 0; done < payload; done += claimedSegmentSize) {
+                int n = Math.min(claimedSegmentSize, payload - done);
+                segment.putBytes(0, buffer, 0, header);
+                segment.putBytes(header, buffer, header + done, n);
+                segment.putInt(TcpSegment.SEQUENCE_OFFSET, seq + done, ByteOrder.BIG_ENDIAN);
+                boolean last = done + n == payload;
+                segment.putByte(TcpSegment.FLAGS_OFFSET,
+                        (byte) (last ? flags : flags & ~(TcpSegment.FIN | TcpSegment.PSH)));
+                // The pseudo-header sum covered the whole frame's length: swap in this segment's (one's complement).
+                int adjusted = ~Checksum.finish(partial + (0xffff - claimedLength) + header + n) & 0xffff;
+                completeChecksum(segment, 0, header + n, adjusted);
+                send(nowNanos, segment, header + n);
+            }
+        }
+
+        private static void completeChecksum(MutableDirectBuffer b, int offset, int length, int partial) {
+            b.putShort(offset + TcpSegment.CHECKSUM_OFFSET, (short) partial, ByteOrder.BIG_ENDIAN);
+            int sum = Checksum.compute(b, offset, length);
+            b.putShort(offset + TcpSegment.CHECKSUM_OFFSET, (short) sum, ByteOrder.BIG_ENDIAN);
+        }
+
+        /** One packet onto the link: captured, filtered, delayed. */
+        private void send(long nowNanos, DirectBuffer from, int length) {
+            byte[] bytes = new byte[length];
+            from.getBytes(0, bytes);
             TcpSegment view = new TcpSegment();
             view.wrap(new UnsafeBuffer(bytes), 0, bytes.length);
             int index = packetIndex++;
@@ -157,7 +233,7 @@ final class TwoLayerNetwork {
 
     private void deliver(Packet p) {
         TcpLayer to = p.destination == ADDRESS_A ? a : b;
-        to.onSegment(now, p.source, p.destination, new UnsafeBuffer(p.bytes), 0, p.bytes.length);
+        to.onSegment(now, p.source, p.destination, new UnsafeBuffer(p.bytes), 0, p.bytes.length, false);
     }
 
     /** Captured segments sent by {@code source}, as flyweights. */
