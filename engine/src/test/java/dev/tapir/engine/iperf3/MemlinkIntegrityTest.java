@@ -57,7 +57,7 @@ class MemlinkIntegrityTest {
             o -> o.withLoss(1).withReorder(2).withDuplicate(1).withCorrupt(0.1));
 
     /**
-     * 256 MB once per fault model, then two more seeds at 32 MB: 5% loss alone takes about a minute for 256 MB
+     * 256 MB once per fault model, then two more seeds at 32 MB: 5% loss alone takes about 40 s for 256 MB
      * (recovery there waits on retransmission timeouts), so more seeds at full size would not fit the build's time.
      */
     static Stream<Arguments> runs() {
