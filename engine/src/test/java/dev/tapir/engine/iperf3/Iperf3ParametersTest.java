@@ -77,4 +77,19 @@ class Iperf3ParametersTest {
         assertThrows(Iperf3ProtocolException.class, () -> Iperf3Parameters.fromJson(parse("{\"tcp\":true,\"time\":\"x\"}")));
         assertThrows(Iperf3ProtocolException.class, () -> Iperf3Parameters.fromJson(parse("{\"sctp\":true}")));
     }
+
+    @Test
+    void carriesTapirsVerifySeedAsItsOwnLastKey() throws Exception {
+        var p = new Iperf3Parameters(false, 0, 1, 0, 0, 0, false, 1, false, false, 0, 131072, 0, 1000, null, false,
+                false, null, -77L);
+        String text = write(p);
+        assertTrue(text.endsWith(",\"client_version\":\"3.12\",\"tapir_verify\":-77}"), text);
+        assertEquals(-77L, Iperf3Parameters.fromJson(parse(text)).verifySeed());
+        assertNull(Iperf3Parameters.fromJson(parse("{\"tcp\":true}")).verifySeed());
+        var e = assertThrows(Iperf3ProtocolException.class,
+                () -> Iperf3Parameters.fromJson(parse("{\"tcp\":true,\"tapir_verify\":\"x\"}")));
+        assertEquals("parameter \"tapir_verify\" must be a 64-bit integer seed", e.getMessage());
+        assertThrows(Iperf3ProtocolException.class,
+                () -> Iperf3Parameters.fromJson(parse("{\"tcp\":true,\"tapir_verify\":1e30}")));
+    }
 }

@@ -1,10 +1,12 @@
 package dev.tapir.engine.iperf3;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tapir.engine.report.Verification;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -57,5 +59,23 @@ class Iperf3ResultsTest {
         assertThrows(Iperf3ProtocolException.class, () -> Iperf3Results.fromJson((ObjectNode) ControlChannel.JSON.readTree(
                 "{\"cpu_util_total\":0,\"cpu_util_user\":0,\"cpu_util_system\":0,\"sender_has_retransmits\":0,"
                         + "\"streams\":[{\"id\":1}]}")));
+    }
+
+    @Test
+    void carriesTapirsVerificationBothWays() throws Exception {
+        var stream = new Iperf3Results.Stream(1, 1000, -1, 0, 0, 0, 0, 1.0);
+        for (Verification v : new Verification[] {Verification.clean(9, 123_456),
+            new Verification(-3, 99, 4, 1_234_567_890_123L, 0xff, 0x00)}) {
+            var r = new Iperf3Results(1, 0, 1, -1, null, List.of(stream), null, null, v);
+            var text = ControlChannel.JSON.writeValueAsString(r.toJson());
+            assertEquals(v, Iperf3Results.fromJson((ObjectNode) ControlChannel.JSON.readTree(text)).verification(),
+                    text);
+        }
+        var plain = new Iperf3Results(1, 0, 1, -1, null, List.of(stream), null, null);
+        assertFalse(ControlChannel.JSON.writeValueAsString(plain.toJson()).contains("tapir_verify"));
+        assertNull(Iperf3Results.fromJson(plain.toJson()).verification());
+        var lacking = plain.toJson();
+        lacking.putObject("tapir_verify").put("seed", 1).put("bytes_checked", 5).put("mismatch", true);
+        assertThrows(Iperf3ProtocolException.class, () -> Iperf3Results.fromJson(lacking));
     }
 }

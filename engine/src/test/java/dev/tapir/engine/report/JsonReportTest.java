@@ -66,4 +66,31 @@ class JsonReportTest {
         assertEquals("9.7789844830533847e-06", JsonReport.CJson.number(9.7789844830533847e-06));
         assertEquals("0.0215241124474186", JsonReport.CJson.number(0.0215241124474186));
     }
+
+    @Test
+    void verificationIsTapirsOwnKeyAtTheEnd() throws IOException {
+        TestResult r = ReportFixtures.clientTcp();
+        for (Verification v : new Verification[] {Verification.clean(5, 4096),
+            new Verification(5, 4096, 3, 1000, 0x41, 0x42)}) {
+            TestResult verified = new TestResult(r.start(), r.intervals(), r.streams(), r.localSender(), r.cpu(),
+                    r.senderCongestion(), r.receiverCongestion(), v);
+            JsonNode end = new ObjectMapper().readTree(JsonReport.render(verified, true)).get("end");
+            assertEquals("tapir_verify", keys(end).getLast());
+            JsonNode verify = end.get("tapir_verify");
+            assertEquals(5, verify.get("seed").asLong());
+            assertEquals(4096, verify.get("bytes_checked").asLong());
+            assertEquals(v.failed(), verify.get("mismatch").asBoolean());
+            if (v.failed()) {
+                assertEquals(List.of("seed", "bytes_checked", "mismatch", "stream", "first_bad_offset", "expected",
+                        "actual"), keys(verify));
+                assertEquals(1000, verify.get("first_bad_offset").asLong());
+                assertEquals(0x42, verify.get("actual").asInt());
+            } else {
+                assertEquals(List.of("seed", "bytes_checked", "mismatch"), keys(verify));
+            }
+            String human = HumanReport.summary(verified);
+            assertTrue(human.endsWith("\n" + v.line() + "\n"), human);
+        }
+        assertTrue(!HumanReport.summary(r).contains("verify"));
+    }
 }

@@ -48,23 +48,19 @@ public final class FaultInjector implements Device {
         }
 
         public Options withLoss(double percent) {
-            return new Options(seed, percent, duplicatePercent, reorderPercent, corruptPercent, delayNanos,
-                    rateBytesPerSecond, burstBytes);
+            return withPercents(percent, duplicatePercent, reorderPercent, corruptPercent);
         }
 
         public Options withDuplicate(double percent) {
-            return new Options(seed, lossPercent, percent, reorderPercent, corruptPercent, delayNanos,
-                    rateBytesPerSecond, burstBytes);
+            return withPercents(lossPercent, percent, reorderPercent, corruptPercent);
         }
 
         public Options withReorder(double percent) {
-            return new Options(seed, lossPercent, duplicatePercent, percent, corruptPercent, delayNanos,
-                    rateBytesPerSecond, burstBytes);
+            return withPercents(lossPercent, duplicatePercent, percent, corruptPercent);
         }
 
         public Options withCorrupt(double percent) {
-            return new Options(seed, lossPercent, duplicatePercent, reorderPercent, percent, delayNanos,
-                    rateBytesPerSecond, burstBytes);
+            return withPercents(lossPercent, duplicatePercent, reorderPercent, percent);
         }
 
         public Options withDelay(long nanos) {
@@ -75,6 +71,11 @@ public final class FaultInjector implements Device {
         public Options withRate(long bytesPerSecond, int burst) {
             return new Options(seed, lossPercent, duplicatePercent, reorderPercent, corruptPercent, delayNanos,
                     bytesPerSecond, burst);
+        }
+
+        /** These options with the four per-frame fault percentages replaced (the one wither behind the four). */
+        private Options withPercents(double loss, double duplicate, double reorder, double corrupt) {
+            return new Options(seed, loss, duplicate, reorder, corrupt, delayNanos, rateBytesPerSecond, burstBytes);
         }
 
         private static void checkPercent(String name, double value) {

@@ -924,10 +924,11 @@ public final class TcpSocket {
                     break;
                 }
             } else {
-                if (sndNxt - sndUna >= cwnd) {
+                long window = cwnd + (sndNxt >= sndMax ? limitedTransmit() : 0);
+                if (sndNxt - sndUna >= window) {
                     break;
                 }
-                room = cwnd - (sndNxt - sndUna);
+                room = window - (sndNxt - sndUna);
                 start = scoreboard.skipSacked(sndNxt);
                 if (start >= sendEnd) {
                     break;
@@ -1014,6 +1015,16 @@ public final class TcpSocket {
             return sendMss;
         }
         return Math.max(sendMss, Math.min(maxFramePayload, room - room % sendMss));
+    }
+
+    /**
+     * RFC 3042 Limited Transmit: while the peer reports data beyond a hole (SACKed bytes, or duplicate ACKs without
+     * SACK), up to two new segments may go out beyond cwnd. A loss in a window of a few segments then still brings
+     * the three SACKs or duplicate ACKs fast retransmit needs, instead of waiting out the retransmission timeout.
+     */
+    private long limitedTransmit() {
+        long reported = Math.max((long) Math.min(dupAcks, 2) * sendMss, scoreboard.sackedBytes());
+        return Math.min(2L * sendMss, reported);
     }
 
     /**

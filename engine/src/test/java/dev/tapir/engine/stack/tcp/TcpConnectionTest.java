@@ -399,6 +399,28 @@ class TcpConnectionTest {
     }
 
     /** Sends {@code bytes} of a pattern from one socket to the other and checks every byte arrives in order. */
+    @Test
+    void limitedTransmitRecoversALossInAThreeSegmentWindowWithoutTimeout() {
+        // With three segments in flight and the first lost, the two behind it bring only two SACKs (or duplicate
+        // ACKs): fast retransmit needs three, so without Limited Transmit (RFC 3042) only the RTO would recover.
+        for (boolean sack : new boolean[] {true, false}) {
+            TcpConfig small = config().sack(sack).initialWindowSegments(3);
+            TwoLayerNetwork net = new TwoLayerNetwork(small);
+            TcpSocket[] pair = net.connect(5001, small, small);
+            int[] dataSegments = new int[1];
+            net.filter = (src, seg, i) -> src == ADDRESS_A && seg.payloadLength() > 0 && ++dataSegments[0] == 1
+                    ? TwoLayerNetwork.Filter.DROP : TwoLayerNetwork.Filter.PASS;
+            long start = net.now;
+            assertTransfer(net, pair[0], pair[1], 20 * 1448);
+            String what = sack ? "SACK" : "no SACK";
+            assertEquals(0, pair[0].counters().get(TcpCounters.CONN_RTO_EXPIRIES), what);
+            assertEquals(1, pair[0].counters().get(TcpCounters.CONN_FAST_RETRANSMITS), what);
+            assertEquals(1, pair[0].counters().get(TcpCounters.CONN_RETRANSMITS), what);
+            // Done in a few round trips of 1 ms, far below the 200 ms minimum RTO.
+            assertTrue(net.now - start < 50_000_000L, what + ": took " + (net.now - start) + " ns");
+        }
+    }
+
     static void assertTransfer(TwoLayerNetwork net, TcpSocket from, TcpSocket to, long bytes) {
         StreamPattern pattern = new StreamPattern(bytes);
         assertTrue(net.runUntil(() -> pattern.read == bytes, 120 * SECOND, () -> {
