@@ -89,7 +89,8 @@ final class MemlinkCommand implements Callable<Integer> {
         }
         NetworkStack server = new NetworkStack(serverEnd, InterfaceConfig.parse("02:00:00:00:00:01", SERVER_IP + "/24", null));
         NetworkStack client = new NetworkStack(clientEnd, InterfaceConfig.parse("02:00:00:00:00:02", CLIENT_IP + "/24", null));
-        try (StackRunner runner = StackRunner.start(server, client);
+        try (StackRunner serverRunner = StackRunner.start(server);
+                StackRunner clientRunner = StackRunner.start(client);
                 UserspaceTransport serverTransport = new UserspaceTransport(server);
                 UserspaceTransport clientTransport = new UserspaceTransport(client)) {
             return InProcessTest.run(serverTransport, new InetSocketAddress(InetAddress.getByName(SERVER_IP), 5201),

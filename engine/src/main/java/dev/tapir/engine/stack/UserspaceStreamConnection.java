@@ -28,13 +28,14 @@ final class UserspaceStreamConnection implements StreamConnection {
 
     @Override
     public int write(MemorySegment src, long offset, int length, int timeoutMillis) throws IOException {
+        int written = socket.write(src, offset, length);
+        if (written > 0 || length == 0) {
+            // The common case is one call into the ring: no clock read, no idle strategy.
+            return written;
+        }
         long deadline = UserspaceTransport.deadline(timeoutMillis);
         writeIdle.reset();
         while (true) {
-            int written = socket.write(src, offset, length);
-            if (written > 0 || length == 0) {
-                return written;
-            }
             if (written < 0) {
                 throw new SocketException(socket.isReset() ? "connection reset" : "connection closed for sending");
             }
@@ -42,18 +43,22 @@ final class UserspaceStreamConnection implements StreamConnection {
                 return 0;
             }
             writeIdle.idle();
+            written = socket.write(src, offset, length);
+            if (written > 0) {
+                return written;
+            }
         }
     }
 
     @Override
     public int read(MemorySegment dst, long offset, int length, int timeoutMillis) throws IOException {
+        int read = socket.read(dst, offset, length);
+        if (read > 0 || length == 0) {
+            return read;
+        }
         long deadline = UserspaceTransport.deadline(timeoutMillis);
         readIdle.reset();
         while (true) {
-            int read = socket.read(dst, offset, length);
-            if (read > 0 || length == 0) {
-                return read;
-            }
             if (read < 0) {
                 if (socket.isReset()) {
                     throw new SocketException("connection reset");
@@ -64,6 +69,10 @@ final class UserspaceStreamConnection implements StreamConnection {
                 return 0;
             }
             readIdle.idle();
+            read = socket.read(dst, offset, length);
+            if (read > 0) {
+                return read;
+            }
         }
     }
 

@@ -17,6 +17,7 @@ import java.io.InterruptedIOException;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -85,6 +86,10 @@ public final class UserspaceTransport implements Transport {
             TcpState state = socket.state();
             if (state.synchronizedState()) {
                 return new UserspaceStreamConnection(socket);
+            }
+            if (socket.isUnreachable()) {
+                throw new NoRouteToHostException("no route to " + remote.getAddress().getHostAddress()
+                        + " from the userspace stack " + Ipv4Address.format(localAddress));
             }
             if (socket.isReset() || state == TcpState.CLOSED) {
                 throw new ConnectException("connection to " + remote + " refused or reset");

@@ -12,6 +12,9 @@ import dev.tapir.engine.stack.phy.FrameHandler;
 import dev.tapir.engine.stack.phy.MemoryLink;
 import dev.tapir.engine.stack.stats.LiveCounters;
 import dev.tapir.engine.stack.stats.StackCounter;
+import dev.tapir.engine.stack.tcp.TcpCounters;
+import dev.tapir.engine.stack.tcp.TcpSocket;
+import dev.tapir.engine.stack.tcp.TcpState;
 import dev.tapir.engine.stack.udp.UdpSocket;
 import dev.tapir.engine.stack.wire.ArpPacket;
 import dev.tapir.engine.stack.wire.EthernetFrame;
@@ -257,6 +260,30 @@ class NetworkStackTest {
             net.steps(3);
             assertEquals(0, atB.receive(batch));
             assertEquals(1, net.b.counters().get(StackCounter.UDP_NO_SOCKET));
+        }
+    }
+
+    @Test
+    void packetsWithNoRouteAreCountedAndDroppedOnceNotRetriedAtEveryPoll() {
+        try (LinkedStacks net = new LinkedStacks(); Arena arena = Arena.ofConfined()) {
+            // 192.0.2.9 is off the /24 and A has no gateway: no route.
+            int offLink = 0xc0000209;
+            UdpSocket atA = net.a.udp().bind(5000, 0);
+            UdpSocket atB = net.b.udp().bind(6000, 0);
+            MemorySegment data = arena.allocate(100);
+            assertTrue(atA.offer(offLink, 9, data, 0, 100));
+            assertTrue(atA.offer(LinkedStacks.ADDRESS_B, 6000, data, 0, 100));
+            TcpSocket socket = net.a.tcp().connect(net.now, offLink, 5001);
+            net.steps(50);
+            assertEquals(2, net.a.counters().get(StackCounter.IPV4_NO_ROUTE), "one datagram and one SYN, once each");
+            assertEquals(1, net.a.tcp().counters().get(TcpCounters.DROPPED_NO_ROUTE));
+            assertEquals(TcpState.CLOSED, socket.state());
+            assertTrue(socket.isUnreachable());
+            assertTrue(socket.isReset());
+            assertEquals(0, net.a.tcp().socketCount());
+            assertEquals(0, atA.sendQueued(), "the unroutable datagram does not block the queue");
+            DatagramBatch batch = new DatagramBatch(arena.allocate(65536), 8);
+            assertEquals(1, atB.receive(batch), "the datagram queued behind it went out");
         }
     }
 

@@ -211,6 +211,10 @@ class UserspaceTransportTest {
                     Ipv4Address.toInetAddress(0x0a000005), 80), StreamOptions.DEFAULT));
             assertThrows(ConnectException.class, () -> ta.connect(B_5201, A, StreamOptions.DEFAULT, 5_000),
                     "nobody listens: the peer answers RST");
+            IOException unreachable = assertThrows(java.net.NoRouteToHostException.class, () -> ta.connect(
+                    new InetSocketAddress(Ipv4Address.toInetAddress(0xc0000209), 80), null, StreamOptions.DEFAULT,
+                    5_000), "off the /24 and no gateway: the connect fails at once, it is not retried");
+            assertTrue(unreachable.getMessage().contains("192.0.2.9"), unreachable.getMessage());
             StreamListener listener = tb.listen(B_5201, StreamOptions.DEFAULT);
             assertNull(listener.accept(20), "accept times out with no connection");
             listener.close();

@@ -343,7 +343,7 @@ public final class Interface implements FrameHandler, IpOutput {
         }
         // A request larger than our MTU (a device may hand up bigger frames) gets no reply: we never fragment.
         int l4 = length > maxL4Length(source) ? NO_ROOM : claim(source, Ipv4Packet.PROTOCOL_ICMP, length);
-        if (l4 == NO_ROOM) {
+        if (l4 < 0) {
             counters.increment(StackCounter.ICMP_ECHO_UNANSWERED);
             return;
         }
@@ -370,7 +370,7 @@ public final class Interface implements FrameHandler, IpOutput {
             int nextHop = nextHop(destination);
             if (nextHop == Ipv4Address.ANY) {
                 counters.increment(StackCounter.IPV4_NO_ROUTE);
-                return NO_ROOM;
+                return NO_ROUTE;
             }
             neighbour = arpCache.lookup(nextHop, now);
             if (neighbour == MacAddress.UNRESOLVED) {

@@ -9,10 +9,16 @@ import org.agrona.MutableDirectBuffer;
 public interface IpOutput {
     /** Returned by {@link #claim} when the packet cannot be sent now (link full, next hop not yet resolved). */
     int NO_ROOM = -1;
+    /**
+     * Returned by {@link #claim} when no route leads to the destination: retrying cannot help (the routes are fixed for
+     * the life of the stack), so the caller drops the packet instead of trying again at every poll.
+     */
+    int NO_ROUTE = -2;
 
     /**
      * Reserves an IPv4 packet to {@code destination} carrying {@code protocol} with an L4 part of exactly
-     * {@code l4Length} bytes; returns the offset of the L4 part in {@link #buffer()}, or {@link #NO_ROOM}.
+     * {@code l4Length} bytes; returns the offset of the L4 part in {@link #buffer()}, {@link #NO_ROOM} or
+     * {@link #NO_ROUTE}.
      */
     int claim(int destination, int protocol, int l4Length);
 

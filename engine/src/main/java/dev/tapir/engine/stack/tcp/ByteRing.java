@@ -48,15 +48,21 @@ public final class ByteRing {
 
     /** A ring of at least {@code minimumCapacity} bytes, rounded up to a power of two (at least 4 KiB). */
     public ByteRing(int minimumCapacity) {
-        int c = Math.max(4096, minimumCapacity);
-        this.capacity = Integer.highestOneBit(c) == c ? c : Integer.highestOneBit(c) << 1;
-        if (capacity <= 0) {
-            throw new IllegalArgumentException("ring capacity too large: " + minimumCapacity);
-        }
+        this.capacity = capacityFor(minimumCapacity);
         this.mask = capacity - 1;
         // The automatic arena frees the memory when the ring is unreachable from every thread.
         this.memory = Arena.ofAuto().allocate(capacity, 4096);
         this.view = new UnsafeBuffer(memory.address(), capacity);
+    }
+
+    /** The capacity a ring asked for {@code minimumCapacity} bytes gets: a power of two, at least 4 KiB. */
+    public static int capacityFor(int minimumCapacity) {
+        int c = Math.max(4096, minimumCapacity);
+        int capacity = Integer.highestOneBit(c) == c ? c : Integer.highestOneBit(c) << 1;
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("ring capacity too large: " + minimumCapacity);
+        }
+        return capacity;
     }
 
     public int capacity() {

@@ -23,10 +23,14 @@ public final class TcpCounters {
     public static final int CONNECTIONS_OPENED = 9;
     public static final int CONNECTIONS_ACCEPTED = 10;
     public static final int DROPPED_NO_ROOM = 11;
+    /** Connections that got their send and receive rings (established, or actively opened). */
+    public static final int RINGS_ALLOCATED = 12;
+    /** Segments (SYNs, data, resets) that could not go out because no route leads to the peer; not retried. */
+    public static final int DROPPED_NO_ROUTE = 13;
     private static final String[] LAYER_NAMES = {
         "segmentsIn", "segmentsOut", "droppedBadChecksum", "droppedMalformed", "droppedNoSocket",
         "droppedBacklogFull", "droppedHalfOpenFull", "resetsSent", "resetsNotSent", "connectionsOpened",
-        "connectionsAccepted", "droppedNoRoom"};
+        "connectionsAccepted", "droppedNoRoom", "ringsAllocated", "droppedNoRoute"};
 
     // Connection counters.
     public static final int CONN_SEGMENTS_IN = 0;

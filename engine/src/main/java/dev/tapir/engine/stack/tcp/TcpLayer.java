@@ -261,35 +261,44 @@ public final class TcpLayer {
     }
 
     private int sendResets(long nowNanos, IpOutput out) {
+        int done = 0;
         int sent = 0;
-        while (sent < resetCount) {
-            int at = out.claim(resetAddress[sent], TcpSegment.PROTOCOL, TcpSegment.HEADER_LENGTH);
+        while (done < resetCount) {
+            int at = out.claim(resetAddress[done], TcpSegment.PROTOCOL, TcpSegment.HEADER_LENGTH);
             if (at == IpOutput.NO_ROOM) {
                 break;
             }
+            if (at == IpOutput.NO_ROUTE) {
+                // Dropped, or it would be retried at every poll and hold up the resets queued behind it.
+                counters.increment(TcpCounters.DROPPED_NO_ROUTE);
+                counters.increment(TcpCounters.RESETS_NOT_SENT);
+                done++;
+                continue;
+            }
             tx.wrapForWrite(out.buffer(), at, TcpSegment.HEADER_LENGTH)
-                    .sourcePort(resetLocalPort[sent])
-                    .destinationPort(resetRemotePort[sent])
-                    .sequenceNumber(resetSeq[sent])
-                    .acknowledgmentNumber(resetAck[sent])
+                    .sourcePort(resetLocalPort[done])
+                    .destinationPort(resetRemotePort[done])
+                    .sequenceNumber(resetSeq[done])
+                    .acknowledgmentNumber(resetAck[done])
                     .headerLength(TcpSegment.HEADER_LENGTH)
-                    .flags(resetFlags[sent])
+                    .flags(resetFlags[done])
                     .window(0)
                     .urgentPointer(0)
-                    .computeChecksum(out.sourceAddress(), resetAddress[sent]);
+                    .computeChecksum(out.sourceAddress(), resetAddress[done]);
             out.commit(nowNanos, at);
             counters.increment(TcpCounters.SEGMENTS_OUT);
             counters.increment(TcpCounters.RESETS_SENT);
+            done++;
             sent++;
         }
-        int left = resetCount - sent;
-        if (sent > 0 && left > 0) {
-            System.arraycopy(resetAddress, sent, resetAddress, 0, left);
-            System.arraycopy(resetLocalPort, sent, resetLocalPort, 0, left);
-            System.arraycopy(resetRemotePort, sent, resetRemotePort, 0, left);
-            System.arraycopy(resetSeq, sent, resetSeq, 0, left);
-            System.arraycopy(resetAck, sent, resetAck, 0, left);
-            System.arraycopy(resetFlags, sent, resetFlags, 0, left);
+        int left = resetCount - done;
+        if (done > 0 && left > 0) {
+            System.arraycopy(resetAddress, done, resetAddress, 0, left);
+            System.arraycopy(resetLocalPort, done, resetLocalPort, 0, left);
+            System.arraycopy(resetRemotePort, done, resetRemotePort, 0, left);
+            System.arraycopy(resetSeq, done, resetSeq, 0, left);
+            System.arraycopy(resetAck, done, resetAck, 0, left);
+            System.arraycopy(resetFlags, done, resetFlags, 0, left);
         }
         resetCount = left;
         return sent;

@@ -1,15 +1,15 @@
 package dev.tapir.engine.stack.tcp;
 
 import dev.tapir.engine.stack.wire.Checksum;
+import dev.tapir.engine.stack.wire.Flyweight;
 import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 
 /**
  * A flyweight over a TCP header and its payload (RFC 9293 §3.1) in a buffer: fields are read and written in place
  * after one length check, nothing is copied. Re-wrap one instance over each segment.
  */
-public final class TcpSegment {
+public final class TcpSegment extends Flyweight<TcpSegment> {
     public static final int PROTOCOL = 6;
     public static final int SOURCE_PORT_OFFSET = 0;
     public static final int DESTINATION_PORT_OFFSET = 2;
@@ -32,46 +32,17 @@ public final class TcpSegment {
     public static final int ECE = 0x40;
     public static final int CWR = 0x80;
 
-    private DirectBuffer buffer;
-    private MutableDirectBuffer mutableBuffer;
-    private int offset;
-    private int length;
-
     /**
      * Wraps a received segment {@code buffer[offset, offset + length)}; returns false if it is too short for its
      * header (then no accessor may be used).
      */
     public boolean wrap(DirectBuffer buffer, int offset, int length) {
-        this.buffer = buffer;
-        this.mutableBuffer = null;
-        this.offset = offset;
-        this.length = length;
+        wrapRead(buffer, offset, length);
         if (length < HEADER_LENGTH) {
             return false;
         }
         int headerLength = headerLength();
         return headerLength >= HEADER_LENGTH && headerLength <= length;
-    }
-
-    /** Wraps room for an outgoing segment of {@code length} bytes to write with the setters. */
-    public TcpSegment wrapForWrite(MutableDirectBuffer buffer, int offset, int length) {
-        this.buffer = buffer;
-        this.mutableBuffer = buffer;
-        this.offset = offset;
-        this.length = length;
-        return this;
-    }
-
-    public DirectBuffer buffer() {
-        return buffer;
-    }
-
-    public int offset() {
-        return offset;
-    }
-
-    public int length() {
-        return length;
     }
 
     public int sourcePort() {

@@ -42,8 +42,14 @@ public final class TcpSocket {
     private final int remoteAddress;
     private final int remotePort;
     private final long key;
-    private final ByteRing sendRing;
-    private final ByteRing receiveRing;
+    /**
+     * The rings, allocated when the connection is established (at {@link #open} for an active open), so a flood of
+     * SYNs costs a small socket each, not two rings. The user thread gets the socket only after that (through the
+     * listener's queue or the connect command), so it always sees them.
+     */
+    private ByteRing sendRing;
+    private ByteRing receiveRing;
+    private final int receiveCapacity;
     private final CongestionControl congestion;
     private final RetransmitTimer retransmitTimer;
     private final SackScoreboard scoreboard = new SackScoreboard(MAX_SACKED_RANGES);
@@ -52,6 +58,7 @@ public final class TcpSocket {
 
     private volatile TcpState state;
     private volatile boolean reset;
+    private volatile boolean unreachable;
     private volatile boolean finReceived;
     private volatile boolean shutdownRequested;
     private volatile boolean closeRequested;
@@ -121,13 +128,12 @@ public final class TcpSocket {
         this.remotePort = remotePort;
         this.key = ConnectionTable.key(remoteAddress, remotePort, localPort);
         this.iss = iss;
-        this.sendRing = new ByteRing(config.sendBufferBytes);
-        this.receiveRing = new ByteRing(config.receiveBufferBytes);
+        this.receiveCapacity = ByteRing.capacityFor(config.receiveBufferBytes);
         this.congestion = CongestionControl.named(config.congestion);
         congestion.init(DEFAULT_MSS, (long) config.initialWindowSegments * DEFAULT_MSS);
         this.retransmitTimer = new RetransmitTimer(config.initialRtoNanos, config.minRtoNanos, config.maxRtoNanos);
         int shift = 0;
-        while (config.windowScaling && (receiveRing.capacity() >>> shift) > 0xffff
+        while (config.windowScaling && (receiveCapacity >>> shift) > 0xffff
                 && shift < TcpOptions.MAX_WINDOW_SCALE) {
             shift++;
         }
@@ -192,6 +198,11 @@ public final class TcpSocket {
     /** Any thread: true if the connection ended by a RST or by retransmissions giving up. */
     public boolean isReset() {
         return reset;
+    }
+
+    /** Any thread: true if the connection ended because no route leads to the peer (then {@link #isReset} too). */
+    public boolean isUnreachable() {
+        return unreachable;
     }
 
     /** Any thread: true once the peer's FIN arrived (data before it may still be unread). */
@@ -260,6 +271,7 @@ public final class TcpSocket {
 
     /** Active open: SYN_SENT, the SYN goes out at the next poll. */
     void open() {
+        allocateRings();
         state = TcpState.SYN_SENT;
         synNeeded = true;
         sndNxt = 0;
@@ -278,6 +290,19 @@ public final class TcpSocket {
         state = TcpState.SYN_RECEIVED;
         synNeeded = true;
         halfOpen = true;
+    }
+
+    private void allocateRings() {
+        if (sendRing == null) {
+            sendRing = new ByteRing(config.sendBufferBytes);
+            receiveRing = new ByteRing(receiveCapacity);
+            layer.counters().increment(TcpCounters.RINGS_ALLOCATED);
+        }
+    }
+
+    /** Stack thread: true once the send and receive rings exist (from ESTABLISHED, or from an active open). */
+    boolean hasRings() {
+        return sendRing != null;
     }
 
     /** True while a passive socket is still half-open; the layer asks once, when the socket closes. */
@@ -454,6 +479,7 @@ public final class TcpSocket {
                 layer.queueReset(remoteAddress, localPort, remotePort, ackSeq, 0, RST);
                 return false;
             }
+            allocateRings();
             state = TcpState.ESTABLISHED;
             synNeeded = false;
             retransmitTimer.stop();
@@ -698,7 +724,7 @@ public final class TcpSocket {
 
     /** Right edge of the receive window: one ring beyond what the user has read. */
     private long receiveRightEdge() {
-        return receiveRing.head() + receiveRing.capacity() + 1;
+        return (receiveRing == null ? 0 : receiveRing.head()) + receiveCapacity + 1;
     }
 
     private static int tsNow(long nowNanos) {
@@ -775,7 +801,7 @@ public final class TcpSocket {
             sent += sendData(nowNanos, out);
         }
         if (!ackNow && canReceive() && advertisableRight() - rcvAdvertisedRight
-                >= Math.min(receiveRing.capacity() / 2, advertisedMss)) {
+                >= Math.min(receiveCapacity / 2, advertisedMss)) {
             // The user freed enough of the ring: tell the peer, or a closed window would never reopen.
             ackNow = true;
             counters.increment(TcpCounters.CONN_WINDOW_UPDATES);
@@ -815,7 +841,7 @@ public final class TcpSocket {
         }
         if (closeRequested && !receiveClosed) {
             receiveClosed = true;
-            if (receiveRing.readableBytes() > 0 && state.synchronizedState()) {
+            if (receiveRing != null && receiveRing.readableBytes() > 0 && state.synchronizedState()) {
                 abortNow();
                 return;
             }
@@ -1103,13 +1129,20 @@ public final class TcpSocket {
         }
         int l4Length = headerLength + length;
         int at = out.claim(remoteAddress, TcpSegment.PROTOCOL, l4Length);
+        if (at == IpOutput.NO_ROUTE) {
+            // Like connect(2)'s ENETUNREACH: the connection ends now instead of retrying at every poll.
+            layer.counters().increment(TcpCounters.DROPPED_NO_ROUTE);
+            unreachable = true;
+            enterClosed(true);
+            return false;
+        }
         if (at == IpOutput.NO_ROOM) {
             layer.counters().increment(TcpCounters.DROPPED_NO_ROOM);
             return false;
         }
         int window;
         if (syn) {
-            window = Math.min(receiveRing.capacity(), 0xffff);
+            window = Math.min(receiveCapacity, 0xffff);
         } else {
             int shift = receiveShift();
             long right = advertisableRight();
@@ -1170,6 +1203,11 @@ public final class TcpSocket {
 
     private boolean emitReset(long nowNanos, IpOutput out) {
         int at = out.claim(remoteAddress, TcpSegment.PROTOCOL, TcpSegment.HEADER_LENGTH);
+        if (at == IpOutput.NO_ROUTE) {
+            layer.counters().increment(TcpCounters.DROPPED_NO_ROUTE);
+            rstNeeded = false;
+            return false;
+        }
         if (at == IpOutput.NO_ROOM) {
             return false;
         }

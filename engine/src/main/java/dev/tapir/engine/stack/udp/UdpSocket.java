@@ -190,6 +190,10 @@ public final class UdpSocket {
         int destination = buffer.getInt(index + RECORD_ADDRESS_OFFSET);
         int l4Length = UdpDatagram.HEADER_LENGTH + dataLength;
         int l4 = out.claim(destination, Ipv4Packet.PROTOCOL_UDP, l4Length);
+        if (l4 == IpOutput.NO_ROUTE) {
+            // Counted by the interface; dropped, or it would block the queue and be retried at every flush.
+            return ControlledMessageHandler.Action.CONTINUE;
+        }
         if (l4 == IpOutput.NO_ROOM) {
             return ControlledMessageHandler.Action.ABORT;
         }

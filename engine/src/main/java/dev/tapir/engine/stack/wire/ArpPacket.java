@@ -5,7 +5,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /** ARP packet flyweight (RFC 826), only the IPv4-over-Ethernet form. */
-public final class ArpPacket {
+public final class ArpPacket extends Flyweight<ArpPacket> {
     public static final int HARDWARE_TYPE_OFFSET = 0;
     public static final int PROTOCOL_TYPE_OFFSET = 2;
     public static final int HARDWARE_LENGTH_OFFSET = 4;
@@ -21,26 +21,18 @@ public final class ArpPacket {
     public static final int OPERATION_REQUEST = 1;
     public static final int OPERATION_REPLY = 2;
 
-    private DirectBuffer buffer;
-    private MutableDirectBuffer mutableBuffer;
-    private int offset;
-
     /** Wraps a received packet; false when it is too short to hold the IPv4-over-Ethernet form. */
     public boolean wrap(DirectBuffer buffer, int offset, int length) {
         if (length < LENGTH) {
             return false;
         }
-        this.buffer = buffer;
-        this.mutableBuffer = null;
-        this.offset = offset;
+        wrapRead(buffer, offset, LENGTH);
         return true;
     }
 
+    /** Wraps room for the one size of packet this stack sends, {@link #LENGTH} bytes. */
     public ArpPacket wrapForWrite(MutableDirectBuffer buffer, int offset) {
-        this.buffer = buffer;
-        this.mutableBuffer = buffer;
-        this.offset = offset;
-        return this;
+        return wrapForWrite(buffer, offset, LENGTH);
     }
 
     /** True when the fixed fields say IPv4 over Ethernet and the operation is a request or a reply. */

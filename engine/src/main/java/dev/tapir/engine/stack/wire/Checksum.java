@@ -2,32 +2,62 @@ package dev.tapir.engine.stack.wire;
 
 import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
+import org.agrona.UnsafeApi;
 
 /** The Internet checksum (RFC 1071) over buffers, and the IPv4 pseudo-header sum TCP and UDP add to it. */
 public final class Checksum {
+    private static final long LOW_32 = 0xffff_ffffL;
+    private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+
     private Checksum() {
     }
 
     /**
      * Adds {@code buffer[offset, offset + length)} as big-endian 16-bit words to {@code sum}, unfolded; an odd last
-     * byte is padded with zero. Eight bytes per step: the carries of four words fit a long for any frame size.
+     * byte is padded with zero.
+     *
+     * <p>Why it is fast: the ones' complement sum is the same whatever the byte order, swapped (RFC 1071 §2(B)), so
+     * the loop reads 64-bit words in the machine's order (no byte swap per word) and, on a little-endian machine,
+     * swaps the folded result once. A 64-bit word is congruent to the sum of its two 32-bit halves modulo 0xffff (2^16 = 1), so each word
+     * adds its halves into one of two accumulators (two chains the CPU runs side by side); a long holds 2^31 such
+     * adds, far beyond any frame. One bounds check covers the range, then the reads go straight to memory.
      */
     public static long add(long sum, DirectBuffer buffer, int offset, int length) {
-        int i = offset;
-        int end = offset + length;
-        while (end - i >= 8) {
-            long v = buffer.getLong(i, ByteOrder.BIG_ENDIAN);
-            sum += (v >>> 48) + ((v >>> 32) & 0xffff) + ((v >>> 16) & 0xffff) + (v & 0xffff);
-            i += 8;
+        buffer.boundsCheck(offset, length);
+        byte[] array = buffer.byteArray();
+        long address = buffer.addressOffset() + offset;
+        long end = address + length;
+        long a = 0;
+        long b = 0;
+        while (end - address >= 16) {
+            long v = UnsafeApi.getLong(array, address);
+            long w = UnsafeApi.getLong(array, address + 8);
+            a += (v >>> 32) + (v & LOW_32);
+            b += (w >>> 32) + (w & LOW_32);
+            address += 16;
         }
-        while (end - i >= 2) {
-            sum += buffer.getShort(i, ByteOrder.BIG_ENDIAN) & 0xffff;
-            i += 2;
+        a += b;
+        if (end - address >= 8) {
+            long v = UnsafeApi.getLong(array, address);
+            a += (v >>> 32) + (v & LOW_32);
+            address += 8;
         }
-        if (i < end) {
-            sum += (buffer.getByte(i) & 0xff) << 8;
+        if (end - address >= 4) {
+            a += UnsafeApi.getInt(array, address) & LOW_32;
+            address += 4;
         }
-        return sum;
+        if (end - address >= 2) {
+            a += UnsafeApi.getShort(array, address) & 0xffff;
+            address += 2;
+        }
+        if (!LITTLE_ENDIAN) {
+            return sum + a + (address < end ? (UnsafeApi.getByte(array, address) & 0xff) << 8 : 0);
+        }
+        if (address < end) {
+            a += UnsafeApi.getByte(array, address) & 0xff;
+        }
+        int folded = fold(a);
+        return sum + (((folded & 0xff) << 8) | (folded >>> 8));
     }
 
     /** The IPv4 pseudo-header of TCP/UDP (RFC 9293 §3.1): addresses, protocol and L4 length, unfolded. */
@@ -39,14 +69,19 @@ public final class Checksum {
 
     /** Folds an unfolded sum to 16 bits and complements it: the value to write into a checksum field. */
     public static int finish(long sum) {
-        while ((sum >>> 16) != 0) {
-            sum = (sum & 0xffff) + (sum >>> 16);
-        }
-        return (int) (~sum & 0xffff);
+        return ~fold(sum) & 0xffff;
     }
 
     /** The checksum of {@code buffer[offset, offset + length)} alone. A region holding a correct checksum gives 0. */
     public static int compute(DirectBuffer buffer, int offset, int length) {
         return finish(add(0, buffer, offset, length));
+    }
+
+    /** Ones' complement fold with end-around carry: the same value modulo 0xffff, in 16 bits. */
+    private static int fold(long sum) {
+        while ((sum >>> 16) != 0) {
+            sum = (sum & 0xffff) + (sum >>> 16);
+        }
+        return (int) sum;
     }
 }

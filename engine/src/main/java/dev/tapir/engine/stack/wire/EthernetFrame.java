@@ -2,10 +2,9 @@ package dev.tapir.engine.stack.wire;
 
 import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 
 /** Ethernet II header flyweight (IEEE 802.3 with an EtherType, no FCS), re-wrapped over each frame. */
-public final class EthernetFrame {
+public final class EthernetFrame extends Flyweight<EthernetFrame> {
     public static final int DESTINATION_OFFSET = 0;
     public static final int SOURCE_OFFSET = 6;
     public static final int ETHER_TYPE_OFFSET = 12;
@@ -14,38 +13,13 @@ public final class EthernetFrame {
     public static final int ETHER_TYPE_IPV4 = 0x0800;
     public static final int ETHER_TYPE_ARP = 0x0806;
 
-    private DirectBuffer buffer;
-    private MutableDirectBuffer mutableBuffer;
-    private int offset;
-    private int length;
-
     /** Wraps a received frame for reading; false (and nothing wrapped) when it is shorter than the header. */
     public boolean wrap(DirectBuffer buffer, int offset, int length) {
         if (length < HEADER_LENGTH) {
             return false;
         }
-        this.buffer = buffer;
-        this.mutableBuffer = null;
-        this.offset = offset;
-        this.length = length;
+        wrapRead(buffer, offset, length);
         return true;
-    }
-
-    /** Wraps a frame being built; the caller claimed {@code length >= HEADER_LENGTH} bytes. */
-    public EthernetFrame wrapForWrite(MutableDirectBuffer buffer, int offset, int length) {
-        this.buffer = buffer;
-        this.mutableBuffer = buffer;
-        this.offset = offset;
-        this.length = length;
-        return this;
-    }
-
-    public int offset() {
-        return offset;
-    }
-
-    public int length() {
-        return length;
     }
 
     public long destination() {

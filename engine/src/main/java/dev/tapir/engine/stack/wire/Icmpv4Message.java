@@ -2,10 +2,9 @@ package dev.tapir.engine.stack.wire;
 
 import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 
 /** ICMPv4 message flyweight (RFC 792), with the echo request/reply fields. */
-public final class Icmpv4Message {
+public final class Icmpv4Message extends Flyweight<Icmpv4Message> {
     public static final int TYPE_OFFSET = 0;
     public static final int CODE_OFFSET = 1;
     public static final int CHECKSUM_OFFSET = 2;
@@ -16,29 +15,13 @@ public final class Icmpv4Message {
     public static final int TYPE_ECHO_REPLY = 0;
     public static final int TYPE_ECHO_REQUEST = 8;
 
-    private DirectBuffer buffer;
-    private MutableDirectBuffer mutableBuffer;
-    private int offset;
-    private int length;
-
     /** Wraps a received message; false when shorter than the 8-byte header. */
     public boolean wrap(DirectBuffer buffer, int offset, int length) {
         if (length < HEADER_LENGTH) {
             return false;
         }
-        this.buffer = buffer;
-        this.mutableBuffer = null;
-        this.offset = offset;
-        this.length = length;
+        wrapRead(buffer, offset, length);
         return true;
-    }
-
-    public Icmpv4Message wrapForWrite(MutableDirectBuffer buffer, int offset, int length) {
-        this.buffer = buffer;
-        this.mutableBuffer = buffer;
-        this.offset = offset;
-        this.length = length;
-        return this;
     }
 
     /** The checksum covers the whole message; a correct one sums to zero. */
@@ -65,11 +48,6 @@ public final class Icmpv4Message {
     public int sequenceNumber() {
         return buffer.getShort(offset + SEQUENCE_NUMBER_OFFSET, ByteOrder.BIG_ENDIAN) & 0xffff;
     }
-
-    public int length() {
-        return length;
-    }
-
     /**
      * Changes the type and patches the checksum incrementally (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')), so an echo
      * reply built from a copied request costs no pass over the data.

@@ -5,7 +5,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /** IPv4 header flyweight (RFC 791). {@link #validate} checks a received packet once; getters then trust it. */
-public final class Ipv4Packet {
+public final class Ipv4Packet extends Flyweight<Ipv4Packet> {
     public static final int VERSION_AND_HEADER_LENGTH_OFFSET = 0;
     public static final int TYPE_OF_SERVICE_OFFSET = 1;
     public static final int TOTAL_LENGTH_OFFSET = 2;
@@ -33,29 +33,13 @@ public final class Ipv4Packet {
     public static final int BAD_LENGTH = 2;
     public static final int BAD_HEADER_CHECKSUM = 3;
 
-    private DirectBuffer buffer;
-    private MutableDirectBuffer mutableBuffer;
-    private int offset;
-    private int length;
-
     /** Wraps received bytes; false when they cannot hold even a minimal header. */
     public boolean wrap(DirectBuffer buffer, int offset, int length) {
         if (length < MIN_HEADER_LENGTH) {
             return false;
         }
-        this.buffer = buffer;
-        this.mutableBuffer = null;
-        this.offset = offset;
-        this.length = length;
+        wrapRead(buffer, offset, length);
         return true;
-    }
-
-    public Ipv4Packet wrapForWrite(MutableDirectBuffer buffer, int offset, int length) {
-        this.buffer = buffer;
-        this.mutableBuffer = buffer;
-        this.offset = offset;
-        this.length = length;
-        return this;
     }
 
     /**
@@ -76,10 +60,6 @@ public final class Ipv4Packet {
             return BAD_HEADER_CHECKSUM;
         }
         return VALID;
-    }
-
-    public int offset() {
-        return offset;
     }
 
     public int version() {

@@ -2,20 +2,14 @@ package dev.tapir.engine.stack.wire;
 
 import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 
 /** UDP header flyweight (RFC 768) over the L4 part of an IPv4 packet. */
-public final class UdpDatagram {
+public final class UdpDatagram extends Flyweight<UdpDatagram> {
     public static final int SOURCE_PORT_OFFSET = 0;
     public static final int DESTINATION_PORT_OFFSET = 2;
     public static final int LENGTH_OFFSET = 4;
     public static final int CHECKSUM_OFFSET = 6;
     public static final int HEADER_LENGTH = 8;
-
-    private DirectBuffer buffer;
-    private MutableDirectBuffer mutableBuffer;
-    private int offset;
-    private int length;
 
     /**
      * Wraps the IP payload; false when it cannot hold the header or the header's length field does not fit between
@@ -29,19 +23,8 @@ public final class UdpDatagram {
         if (udpLength < HEADER_LENGTH || udpLength > ipPayloadLength) {
             return false;
         }
-        this.buffer = buffer;
-        this.mutableBuffer = null;
-        this.offset = offset;
-        this.length = udpLength;
+        wrapRead(buffer, offset, udpLength);
         return true;
-    }
-
-    public UdpDatagram wrapForWrite(MutableDirectBuffer buffer, int offset, int length) {
-        this.buffer = buffer;
-        this.mutableBuffer = buffer;
-        this.offset = offset;
-        this.length = length;
-        return this;
     }
 
     /** A zero checksum means the sender computed none (allowed over IPv4); otherwise the sum must come out zero. */
@@ -59,11 +42,6 @@ public final class UdpDatagram {
 
     public int destinationPort() {
         return buffer.getShort(offset + DESTINATION_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xffff;
-    }
-
-    /** The UDP length field: header plus data. */
-    public int length() {
-        return length;
     }
 
     public int checksum() {

@@ -250,6 +250,30 @@ class TcpConnectionTest {
     }
 
     @Test
+    void ringsAreAllocatedWhenTheHandshakeCompletesNotPerSyn() {
+        TwoLayerNetwork net = new TwoLayerNetwork(config());
+        TcpListener listener = net.b.listen(5001, 64, config());
+        byte[] syn = new byte[20];
+        org.agrona.concurrent.UnsafeBuffer buf = new org.agrona.concurrent.UnsafeBuffer(syn);
+        for (int i = 0; i < 100; i++) {
+            new TcpSegment().wrapForWrite(buf, 0, 20).sourcePort(30000 + i).destinationPort(5001)
+                    .sequenceNumber(i * 104729).acknowledgmentNumber(0).headerLength(20).flags(TcpSegment.SYN)
+                    .window(65535).urgentPointer(0).computeChecksum(ADDRESS_A, ADDRESS_B);
+            net.inject(ADDRESS_A, ADDRESS_B, syn);
+        }
+        net.b.poll(net.now, net.outB);
+        assertEquals(100, listener.halfOpen());
+        assertEquals(100, net.outB.sent, "every SYN was answered with a SYN-ACK");
+        assertEquals(0, net.b.counters().get(TcpCounters.RINGS_ALLOCATED), "half-open sockets hold no rings");
+
+        TcpSocket[] pair = net.connect(5002, config(), config());
+        assertTrue(pair[1].hasRings());
+        assertEquals(1, net.b.counters().get(TcpCounters.RINGS_ALLOCATED), "the completed handshake got rings");
+        assertEquals(1, net.a.counters().get(TcpCounters.RINGS_ALLOCATED), "an active open gets them at once");
+        assertTransfer(net, pair[0], pair[1], 50_000);
+    }
+
+    @Test
     void retransmissionTimeoutBacksOffExponentially() {
         TwoLayerNetwork net = new TwoLayerNetwork(config());
         TcpSocket[] pair = net.connect(5001, config(), config());
