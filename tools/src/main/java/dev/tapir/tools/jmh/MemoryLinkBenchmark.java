@@ -42,7 +42,7 @@ public class MemoryLinkBenchmark {
         long bytes;
 
         @Override
-        public void onFrame(DirectBuffer buffer, int offset, int length) {
+        public void onFrame(DirectBuffer buffer, int offset, int length, int flags) {
             bytes += length + (buffer.getByte(offset + length - 1) & 1);
         }
     }
