@@ -120,6 +120,41 @@ class UserspaceTransportTest {
         }
     }
 
+    /**
+     * A sender that closes its connection and at once closes its stack's runner (a client process exiting) still
+     * delivers everything it wrote and its FIN: the runner lingers until they are acknowledged.
+     */
+    @Test
+    @Timeout(60)
+    void closingTheRunnerRightAfterCloseStillDeliversTheDataAndFin() throws Exception {
+        int total = 3 << 20;
+        try (LinkedStacks net = new LinkedStacks(); StackRunner serverRunner = StackRunner.start(net.b);
+                Arena arena = Arena.ofShared()) {
+            StackRunner clientRunner = StackRunner.start(net.a);
+            StreamListener listener = new UserspaceTransport(net.b).listen(B_5201, StreamOptions.DEFAULT);
+            StreamConnection client = new UserspaceTransport(net.a).connect(B_5201, A, StreamOptions.DEFAULT, 5_000);
+            StreamConnection server = listener.accept(5_000);
+            assertNotNull(server);
+            MemorySegment out = arena.allocate(total);
+            int written = 0;
+            while (written < total) {
+                written += client.write(out, written, total - written, 10_000);
+            }
+            client.close();
+            clientRunner.close();
+
+            MemorySegment in = arena.allocate(1 << 16);
+            long received = 0;
+            int n;
+            while ((n = server.read(in, 0, (int) in.byteSize(), 5_000)) > 0) {
+                received += n;
+            }
+            assertEquals(StreamConnection.EOF, n, "end of stream after the data");
+            assertEquals(total, received);
+            server.close();
+        }
+    }
+
     @Test
     @Timeout(120)
     void tcpTransferSurvivesLossReorderingDuplicationAndCorruption() throws Exception {

@@ -127,6 +127,22 @@ public final class TcpLayer {
         return connect(nowNanos, remoteAddress, remotePort, 0, defaults);
     }
 
+    /**
+     * True while a connection the application closed still has data or its FIN to deliver, or a RST is queued: what
+     * a kernel would go on sending after the process that wrote it exits.
+     */
+    public boolean delivering() {
+        if (resetCount > 0) {
+            return true;
+        }
+        for (int i = 0; i < socketCount; i++) {
+            if (sockets[i].deliveringAfterClose()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Number of sockets the layer still drives (any state but finished CLOSED). */
     public int socketCount() {
         return socketCount;

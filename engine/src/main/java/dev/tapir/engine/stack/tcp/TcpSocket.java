@@ -747,6 +747,23 @@ public final class TcpSocket {
         return state == TcpState.CLOSED && !rstNeeded;
     }
 
+    /**
+     * Stack thread: the application closed (or shut down) this connection and what it wrote, or its FIN, is not yet
+     * acknowledged, or a RST is still to go.
+     */
+    boolean deliveringAfterClose() {
+        if (rstNeeded) {
+            return true;
+        }
+        if (!shutdownRequested || reset || unreachable) {
+            return false;
+        }
+        return switch (state) {
+            case ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK -> true;
+            default -> false;
+        };
+    }
+
     /** Sends whatever is due; returns the number of segments sent. */
     int transmit(long nowNanos, IpOutput out) {
         int sent = 0;
