@@ -48,6 +48,8 @@ public final class Iperf3Client {
     }
 
     private static final ValueLayout.OfInt WIRE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    /** In -R with -n/-k over UDP: this long without a datagram after the first one ends the test (the rest was lost). */
+    private static final long UDP_SILENCE_NANOS = 1_000_000_000L;
 
     private final Transport transport;
     private final Options options;
@@ -193,15 +195,26 @@ public final class Iperf3Client {
      */
     private void awaitEnd(ControlChannel channel, TestSpec spec, TestRun run) throws IOException {
         long deadline = System.nanoTime() + spec.durationNanos();
-        long limit = spec.protocol() == Protocol.TCP ? spec.byteLimit() : spec.datagramLimit() * spec.length();
+        boolean udp = spec.protocol() == Protocol.UDP;
+        long limit = udp ? spec.datagramLimit() * spec.length() : spec.byteLimit();
         boolean sends = !spec.reverse() || spec.bidirectional();
+        long received = 0;
+        long lastArrival = System.nanoTime();
         while (true) {
+            long now = System.nanoTime();
+            long bytes = run.streams.bytesReceived();
+            if (bytes != received) {
+                received = bytes;
+                lastArrival = now;
+            }
             if (spec.timed()) {
-                if (System.nanoTime() - deadline >= 0) {
+                if (now - deadline >= 0) {
                     return;
                 }
             } else if ((sends && run.streams.sendersFinished())
-                    || (!sends || spec.bidirectional()) && run.streams.bytesReceived() >= limit) {
+                    || (!sends || spec.bidirectional()) && (bytes >= limit
+                            || udp && bytes > 0 && now - lastArrival >= UDP_SILENCE_NANOS)) {
+                // UDP has no retransmission: once datagrams stop coming, the ones still missing were lost.
                 return;
             }
             if (run.failure() != null && run.streams.sendersFinished()) {
