@@ -11,10 +11,16 @@ import java.lang.foreign.MemorySegment;
  * Garbage (the codec says {@link DatagramHeaderCodec#INVALID}) is counted in {@link StreamCounters#errors()} and
  * dropped. An end-of-test marker (negative sequence, iperf2's FIN) is accounted under its absolute value, as iperf2
  * does, and ends the loop; so do a stop and, when {@code idleTimeoutNanos} is positive, that long without datagrams.
+ * The stream's end time is the last datagram's arrival, so the wait for a stop or a timeout is not counted.
  */
 public final class UdpReceiver implements Runnable {
     /** Datagrams one receive call may return. */
     public static final int BATCH = 64;
+    /**
+     * Least receive buffer: room for one coalesced receive (up to 64 KiB of datagrams glued together), so that a
+     * transport with receive offload (UDP GRO) can use it even when the datagrams are small.
+     */
+    static final long COALESCED_BUFFER_BYTES = 65_536;
 
     private final DatagramEndpoint endpoint;
     private final StreamCounters counters;
@@ -29,7 +35,8 @@ public final class UdpReceiver implements Runnable {
     private volatile IOException failure;
 
     /**
-     * @param maxDatagramLength the largest datagram to expect (64 KiB covers any UDP payload)
+     * @param maxDatagramLength the largest datagram to expect (64 KiB covers any UDP payload); the buffer is never
+     *     smaller than {@link #COALESCED_BUFFER_BYTES}
      * @param idleTimeoutNanos stop after this long without a datagram once one arrived; 0 = only on stop or FIN
      */
     public UdpReceiver(DatagramEndpoint endpoint, StreamCounters counters, DatagramHeaderCodec codec, TestClock clock,
@@ -44,7 +51,8 @@ public final class UdpReceiver implements Runnable {
         this.clock = clock;
         this.stop = stop;
         this.idleTimeoutNanos = idleTimeoutNanos;
-        MemorySegment memory = Arena.ofAuto().allocate((long) BATCH * maxDatagramLength, 64);
+        long bytes = Math.max((long) BATCH * maxDatagramLength, COALESCED_BUFFER_BYTES);
+        MemorySegment memory = Arena.ofAuto().allocate(bytes, 64);
         this.batch = new DatagramBatch(memory, BATCH);
     }
 
@@ -90,7 +98,8 @@ public final class UdpReceiver implements Runnable {
         } catch (IOException e) {
             failure = e;
         } finally {
-            counters.markEnd(System.nanoTime());
+            // The test ended with the last datagram: waiting for more (drain, idle timeout) is not part of it.
+            counters.markEnd(lastArrival != 0 ? lastArrival : System.nanoTime());
         }
     }
 
