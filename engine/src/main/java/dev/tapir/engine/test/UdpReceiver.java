@@ -61,7 +61,6 @@ public final class UdpReceiver implements Runnable {
         long lastArrival = 0;
         counters.markStart(System.nanoTime());
         try {
-            receiving:
             while (!stop.stopped()) {
                 int n = endpoint.receive(batch, StopSignal.POLL_MILLIS);
                 long now = System.nanoTime();
@@ -74,7 +73,11 @@ public final class UdpReceiver implements Runnable {
                 lastArrival = now;
                 long arrivalMicros = clock.epochMicros(now);
                 MemorySegment memory = batch.buffer();
-                for (int i = 0; i < n; i++) {
+                // the counters are published once per batch, not per datagram
+                long packets = 0;
+                long bytes = 0;
+                boolean fin = false;
+                for (int i = 0; i < n && !fin; i++) {
                     long offset = batch.offset(i);
                     int length = batch.length(i);
                     long sequence = codec.sequence(memory, offset, length);
@@ -87,12 +90,15 @@ public final class UdpReceiver implements Runnable {
                     }
                     long sent = codec.sentMicros(memory, offset, length);
                     stats.onDatagram(Math.abs(sequence), sent, arrivalMicros, length);
-                    counters.addPackets(1);
-                    counters.addBytes(length);
-                    if (sequence < 0) {
-                        finReceived = true;
-                        break receiving;
-                    }
+                    packets++;
+                    bytes += length;
+                    fin = sequence < 0;
+                }
+                counters.addPackets(packets);
+                counters.addBytes(bytes);
+                if (fin) {
+                    finReceived = true;
+                    break;
                 }
             }
         } catch (IOException e) {
