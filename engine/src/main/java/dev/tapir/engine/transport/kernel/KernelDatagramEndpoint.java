@@ -136,11 +136,10 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
                 long bytes = (long) segments * datagramLength;
                 long iovAt = messages * IOV;
                 long controlAt = messages * SEGMENT_CMSG;
-                MsgHdr.iovec(sendIovs, iovAt, src.asSlice(offset + (long) (sent + prepared) * datagramLength, bytes),
-                        bytes);
+                MsgHdr.iovec(sendIovs, iovAt, src, offset + (long) (sent + prepared) * datagramLength, bytes);
                 sendControl.set(JAVA_SHORT, controlAt + MsgHdr.CMSG_DATA, (short) datagramLength);
-                MsgHdr.msghdr(sendMsgs, messages * MMSG, MemorySegment.NULL, 0, sendIovs.asSlice(iovAt, IOV), 1,
-                        sendControl.asSlice(controlAt, SEGMENT_CMSG), SEGMENT_CMSG);
+                MsgHdr.msghdr(sendMsgs, messages * MMSG, MemorySegment.NULL, 0, 0, sendIovs, iovAt, 1, sendControl,
+                        controlAt, SEGMENT_CMSG);
                 prepared += segments;
                 messages++;
             }
@@ -176,10 +175,9 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
             int messages = Math.min(MAX_MESSAGES, count - sent);
             for (int m = 0; m < messages; m++) {
                 long iovAt = m * IOV;
-                MsgHdr.iovec(sendIovs, iovAt, src.asSlice(offset + (long) (sent + m) * datagramLength, datagramLength),
-                        datagramLength);
-                MsgHdr.msghdr(sendMsgs, m * MMSG, MemorySegment.NULL, 0, sendIovs.asSlice(iovAt, IOV), 1,
-                        MemorySegment.NULL, 0);
+                MsgHdr.iovec(sendIovs, iovAt, src, offset + (long) (sent + m) * datagramLength, datagramLength);
+                MsgHdr.msghdr(sendMsgs, m * MMSG, MemorySegment.NULL, 0, 0, sendIovs, iovAt, 1, MemorySegment.NULL, 0,
+                        0);
             }
             int done;
             try {
@@ -254,7 +252,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
         long position = 0;
         while (batch.capacity() - batch.count() >= GSO_MAX_SEGMENTS
                 && buffer.byteSize() - position >= GRO_RECEIVE_BYTES) {
-            MsgHdr.iovec(receiveIovs, 0, buffer.asSlice(position, GRO_RECEIVE_BYTES), GRO_RECEIVE_BYTES);
+            MsgHdr.iovec(receiveIovs, 0, buffer, position, GRO_RECEIVE_BYTES);
             MsgHdr.msghdr(receiveMsgs, 0, receiveNames, (int) NAME, receiveIovs, 1, receiveControl, RECEIVE_CONTROL);
             int n;
             try {
@@ -291,9 +289,9 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
             int messages = Math.min(MAX_MESSAGES, batch.capacity() - first);
             for (int m = 0; m < messages; m++) {
                 long iovAt = m * IOV;
-                MsgHdr.iovec(receiveIovs, iovAt, buffer.asSlice((first + m) * slot, slot), slot);
-                MsgHdr.msghdr(receiveMsgs, m * MMSG, receiveNames.asSlice(m * NAME, NAME), (int) NAME,
-                        receiveIovs.asSlice(iovAt, IOV), 1, MemorySegment.NULL, 0);
+                MsgHdr.iovec(receiveIovs, iovAt, buffer, (first + m) * slot, slot);
+                MsgHdr.msghdr(receiveMsgs, m * MMSG, receiveNames, m * NAME, (int) NAME, receiveIovs, iovAt, 1,
+                        MemorySegment.NULL, 0, 0);
             }
             int done;
             try {
