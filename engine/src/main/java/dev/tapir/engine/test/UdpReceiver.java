@@ -77,22 +77,44 @@ public final class UdpReceiver implements Runnable {
                 long packets = 0;
                 long bytes = 0;
                 boolean fin = false;
-                for (int i = 0; i < n && !fin; i++) {
+                int i = 0;
+                while (i < n && !fin) {
                     long offset = batch.offset(i);
                     int length = batch.length(i);
                     long sequence = codec.sequence(memory, offset, length);
                     if (sequence == DatagramHeaderCodec.INVALID) {
                         counters.addError();
+                        i++;
                         continue;
                     }
                     if (firstArrivalNanos == 0) {
                         firstArrivalNanos = now;
                     }
                     long sent = codec.sentMicros(memory, offset, length);
-                    stats.onDatagram(Math.abs(sequence), sent, arrivalMicros, length);
-                    packets++;
-                    bytes += length;
-                    fin = sequence < 0;
+                    if (sequence < 0) {
+                        stats.onDatagram(-sequence, sent, arrivalMicros, length);
+                        packets++;
+                        bytes += length;
+                        fin = true;
+                        break;
+                    }
+                    // a batching sender's datagrams arrive as runs: consecutive numbers, one send time
+                    int run = 1;
+                    long runBytes = length;
+                    while (i + run < n) {
+                        long nextOffset = batch.offset(i + run);
+                        int nextLength = batch.length(i + run);
+                        if (codec.sequence(memory, nextOffset, nextLength) != sequence + run
+                                || codec.sentMicros(memory, nextOffset, nextLength) != sent) {
+                            break;
+                        }
+                        runBytes += nextLength;
+                        run++;
+                    }
+                    stats.onRun(sequence, run, sent, arrivalMicros, runBytes);
+                    packets += run;
+                    bytes += runBytes;
+                    i += run;
                 }
                 counters.addPackets(packets);
                 counters.addBytes(bytes);

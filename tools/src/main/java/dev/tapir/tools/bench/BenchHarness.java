@@ -27,8 +27,14 @@ import java.util.regex.Pattern;
  * used: that figure goes with every measurement, so noise is visible in the results.
  */
 public final class BenchHarness {
-    /** GC pauses later than this after the client started count as pauses after warm-up. */
-    public static final double WARM_UP_SECONDS = 2.0;
+    /**
+     * GC pauses count as "after warm-up" in the data phase less its first {@value} s. The data phase is taken as the
+     * test's {@code -t} seconds ending {@link #WIND_DOWN_SECONDS} before the client exited (JVM start-up takes
+     * seconds on a busy machine, so it is measured back from the end).
+     */
+    public static final double WARM_UP_SECONDS = 1.0;
+    /** Time the client spends after the data phase (exchange of results, report) before it exits, roughly. */
+    public static final double WIND_DOWN_SECONDS = 0.5;
     /** The machine counts as idle below this much busy CPU, percent of one core (as in baselines.md). */
     static final double IDLE_BUSY_PERCENT = 8.0;
 
@@ -92,15 +98,19 @@ public final class BenchHarness {
                 client.destroyForcibly();
                 throw new RunFailedException("client did not finish in time");
             }
+            long clientEnd = System.nanoTime();
             if (client.exitValue() != 0) {
                 throw new RunFailedException("client exited " + client.exitValue() + ": " + tail(clientOut));
             }
             int gc = -1;
             int gcLate = -1;
             if (tool.isTapir()) {
-                double serverHeadStart = (clientStart - serverStart) / 1e9;
-                gc = gcPauses(gcServer, 0) + gcPauses(gcClient, 0);
-                gcLate = gcPauses(gcServer, serverHeadStart + WARM_UP_SECONDS) + gcPauses(gcClient, WARM_UP_SECONDS);
+                double headStart = (clientStart - serverStart) / 1e9;
+                double clientSeconds = (clientEnd - clientStart) / 1e9;
+                gc = gcPauses(gcServer, 0, Double.MAX_VALUE) + gcPauses(gcClient, 0, Double.MAX_VALUE);
+                double to = clientSeconds - WIND_DOWN_SECONDS;
+                double from = to - config.seconds() + WARM_UP_SECONDS;
+                gcLate = gcPauses(gcServer, headStart + from, headStart + to) + gcPauses(gcClient, from, to);
             }
             Measurement m = switch (tool) {
                 case TAPIR, TAPIR_NO_GSO, IPERF3 -> fromIperf3Json(tool, length, iteration, clientOut);
@@ -286,15 +296,16 @@ public final class BenchHarness {
         }
     }
 
-    /** GC pauses in a {@code -Xlog:gc} file that began later than {@code afterSeconds} of JVM uptime. */
-    static int gcPauses(Path gcLog, double afterSeconds) throws IOException {
+    /** GC pauses in a {@code -Xlog:gc} file that began between {@code fromSeconds} and {@code toSeconds} of uptime. */
+    static int gcPauses(Path gcLog, double fromSeconds, double toSeconds) throws IOException {
         if (!Files.exists(gcLog)) {
             return 0;
         }
         int pauses = 0;
         for (String line : Files.readAllLines(gcLog)) {
             Matcher m = GC_PAUSE.matcher(line);
-            if (m.find() && Double.parseDouble(m.group(1)) > afterSeconds) {
+            if (m.find() && Double.parseDouble(m.group(1)) > fromSeconds
+                    && Double.parseDouble(m.group(1)) < toSeconds) {
                 pauses++;
             }
         }

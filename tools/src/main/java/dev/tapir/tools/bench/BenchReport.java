@@ -113,8 +113,8 @@ public final class BenchReport {
             long gc = results.stream().filter(m -> m.gcPauses() > 0).mapToLong(Measurement::gcPauses).sum();
             long late = results.stream().filter(m -> m.gcPausesAfterWarmUp() > 0)
                     .mapToLong(Measurement::gcPausesAfterWarmUp).sum();
-            out.printf(Locale.ROOT, "tapir GC pauses over all runs (client + server JVMs): %d, of which %d later than "
-                    + "%.0f s after the client started%n", gc, late, BenchHarness.WARM_UP_SECONDS);
+            out.printf(Locale.ROOT, "tapir GC pauses over all runs (client + server JVMs): %d, of which %d in the data "
+                    + "phase after its first %.0f s%n", gc, late, BenchHarness.WARM_UP_SECONDS);
         }
         out.println("other-CPU%: CPU used by other processes while data flowed, percent of one core (noise)");
         out.println("results: " + config.outputDirectory().resolve("results.csv") + ", results.json, plot.svg");
