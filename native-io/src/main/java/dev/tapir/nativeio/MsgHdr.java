@@ -185,10 +185,19 @@ public final class MsgHdr {
      * in {@code control}; returns the offset of its data, or -1 when absent.
      */
     public static long findCmsg(MemorySegment control, long controlLength, int level, int type) {
-        long at = 0;
-        while (at + CMSGHDR.byteSize() <= controlLength) {
+        return findCmsg(control, 0, controlLength, level, type);
+    }
+
+    /**
+     * Like {@link #findCmsg(MemorySegment, long, int, int)} for a control buffer that starts at {@code base} in
+     * {@code control} (one of several, as recvmmsg fills them); returns the offset of the data in {@code control}.
+     */
+    public static long findCmsg(MemorySegment control, long base, long controlLength, int level, int type) {
+        long at = base;
+        long end = base + controlLength;
+        while (at + CMSGHDR.byteSize() <= end) {
             long length = cmsgLength(control, at);
-            if (length < CMSGHDR.byteSize() || at + length > controlLength) {
+            if (length < CMSGHDR.byteSize() || at + length > end) {
                 return -1;
             }
             if (cmsgLevel(control, at) == level && cmsgType(control, at) == type) {

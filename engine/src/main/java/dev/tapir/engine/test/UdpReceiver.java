@@ -14,13 +14,15 @@ import java.lang.foreign.MemorySegment;
  * The stream's end time is the last datagram's arrival, so the wait for a stop or a timeout is not counted.
  */
 public final class UdpReceiver implements Runnable {
-    /** Datagrams one receive call may return. */
-    public static final int BATCH = 64;
+    /** Datagrams one receive call may return: eight coalesced receives of up to 64 datagrams each. */
+    public static final int BATCH = 512;
+    /** Datagrams one-per-slot receives are sized for: 64 slots of the longest expected datagram. */
+    static final int SLOTS = 64;
     /**
-     * Least receive buffer: room for one coalesced receive (up to 64 KiB of datagrams glued together), so that a
-     * transport with receive offload (UDP GRO) can use it even when the datagrams are small.
+     * Least receive buffer: room for eight coalesced receives (each up to 64 KiB of datagrams glued together), so that
+     * a transport with receive offload (UDP GRO) can take several in one call even when the datagrams are small.
      */
-    static final long COALESCED_BUFFER_BYTES = 65_536;
+    static final long COALESCED_BUFFER_BYTES = 8 * 65_536;
 
     private final DatagramEndpoint endpoint;
     private final StreamCounters counters;
@@ -51,9 +53,9 @@ public final class UdpReceiver implements Runnable {
         this.clock = clock;
         this.stop = stop;
         this.idleTimeoutNanos = idleTimeoutNanos;
-        long bytes = Math.max((long) BATCH * maxDatagramLength, COALESCED_BUFFER_BYTES);
+        long bytes = Math.max((long) SLOTS * maxDatagramLength, COALESCED_BUFFER_BYTES);
         MemorySegment memory = Arena.ofAuto().allocate(bytes, 64);
-        this.batch = new DatagramBatch(memory, BATCH);
+        this.batch = new DatagramBatch(memory, BATCH, maxDatagramLength);
     }
 
     @Override
