@@ -249,17 +249,11 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
     /**
      * recvmmsg with UDP_GRO: each message may bring up to {@value #GSO_MAX_SEGMENTS} datagrams glued together, split
      * again by the segment size in its control message; one call fills as many 64 KiB messages as the batch has room
-     * for.
+     * for. Kept small (preparing and splitting are methods of their own) so that the JIT inlines the whole downcall
+     * here and the errno capture allocates nothing.
      */
     private int receiveCoalesced(DatagramBatch batch) throws IOException {
-        MemorySegment buffer = batch.buffer();
-        int messages = (int) Math.min(MAX_MESSAGES, Math.min(buffer.byteSize() / GRO_RECEIVE_BYTES,
-                (batch.capacity() - batch.count()) / GSO_MAX_SEGMENTS));
-        for (int m = 0; m < messages; m++) {
-            MsgHdr.iovec(receiveIovs, m * IOV, buffer, (long) m * GRO_RECEIVE_BYTES, GRO_RECEIVE_BYTES);
-            MsgHdr.msghdr(receiveMsgs, m * MMSG, receiveNames, m * NAME, (int) NAME, receiveIovs, m * IOV, 1,
-                    receiveControl, m * RECEIVE_CONTROL, RECEIVE_CONTROL);
-        }
+        int messages = prepareCoalesced(batch);
         int done;
         try {
             done = Sockets.recvmmsg(fd, receiveMsgs, messages, 0);
@@ -270,6 +264,25 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
         if (done == Libc.AGAIN) {
             return 0;
         }
+        splitCoalesced(batch, done);
+        return batch.count();
+    }
+
+    /** Points one message per 64 KiB of the batch's buffer (as many as its capacity allows); returns how many. */
+    private int prepareCoalesced(DatagramBatch batch) {
+        MemorySegment buffer = batch.buffer();
+        int messages = (int) Math.min(MAX_MESSAGES, Math.min(buffer.byteSize() / GRO_RECEIVE_BYTES,
+                (batch.capacity() - batch.count()) / GSO_MAX_SEGMENTS));
+        for (int m = 0; m < messages; m++) {
+            MsgHdr.iovec(receiveIovs, m * IOV, buffer, (long) m * GRO_RECEIVE_BYTES, GRO_RECEIVE_BYTES);
+            MsgHdr.msghdr(receiveMsgs, m * MMSG, receiveNames, m * NAME, (int) NAME, receiveIovs, m * IOV, 1,
+                    receiveControl, m * RECEIVE_CONTROL, RECEIVE_CONTROL);
+        }
+        return messages;
+    }
+
+    /** Adds the datagrams of the {@code done} messages received, each cut at its UDP_GRO segment size. */
+    private void splitCoalesced(DatagramBatch batch, int done) {
         for (int m = 0; m < done; m++) {
             long position = (long) m * GRO_RECEIVE_BYTES;
             int n = MsgHdr.messageLength(receiveMsgs, m * MMSG);
@@ -285,7 +298,6 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
             }
         }
         lastSourceSlot = done - 1;
-        return batch.count();
     }
 
     /** recvmmsg into slots of the batch's slot size, one datagram each. */
