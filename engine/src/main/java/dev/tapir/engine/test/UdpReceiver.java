@@ -80,7 +80,7 @@ public final class UdpReceiver implements Runnable {
                 long bytes = 0;
                 boolean fin = false;
                 int i = 0;
-                while (i < n && !fin) {
+                while (i < n) {
                     long offset = batch.offset(i);
                     int length = batch.length(i);
                     long sequence = codec.sequence(memory, offset, length);
