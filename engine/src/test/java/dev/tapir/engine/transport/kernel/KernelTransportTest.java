@@ -121,6 +121,44 @@ class KernelTransportTest {
     }
 
     @Test
+    void aReaderWaitingForMoreIsNotWokenByLessButStillReadsIt() throws Exception {
+        try (StreamListener listener = transport.listen(loopback("127.0.0.1"), StreamOptions.DEFAULT);
+                StreamConnection client = transport.connect(listener.localAddress(), null, StreamOptions.DEFAULT,
+                        TIMEOUT);
+                StreamConnection server = listener.accept(TIMEOUT);
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(8192);
+            server.wakeReaderAt(4096);
+            MemorySegment small = Arena.ofAuto().allocate(100); // written on another thread
+            int[] written = new int[1];
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(30);
+                    written[0] = client.write(small, 0, 100, TIMEOUT);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            // 100 bytes arrive during the wait but do not end it: the wait times out
+            assertEquals(0, server.read(buf, 0, 8192, 300));
+            writer.join();
+            assertEquals(100, written[0]);
+            // the next read takes them all the same
+            assertEquals(100, server.read(buf, 0, 8192, TIMEOUT));
+            // 4096 bytes or more wake the reader; end of stream does too
+            assertEquals(4096, client.write(buf, 0, 4096, TIMEOUT));
+            int got = 0;
+            while (got < 4096) {
+                int n = server.read(buf, 0, 8192, TIMEOUT);
+                assertTrue(n > 0, "woken by 4096 bytes");
+                got += n;
+            }
+            client.shutdownOutput();
+            assertEquals(StreamConnection.EOF, server.read(buf, 0, 8192, TIMEOUT));
+        }
+    }
+
+    @Test
     void acceptTimesOutWithNull() throws Exception {
         try (StreamListener listener = transport.listen(loopback("127.0.0.1"), StreamOptions.DEFAULT)) {
             assertNull(listener.accept(30));
