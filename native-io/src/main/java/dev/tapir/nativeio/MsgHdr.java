@@ -8,6 +8,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.VarHandle;
+import java.util.Objects;
 
 /**
  * The message structures of sendmsg/recvmsg and sendmmsg/recvmmsg: {@code struct msghdr}, {@code struct mmsghdr},
@@ -43,6 +44,10 @@ public final class MsgHdr {
     /** Offset of a control message's data from its header: {@code CMSG_DATA(c) - c}. */
     public static final long CMSG_DATA = cmsgAlign(CMSGHDR.byteSize());
 
+    private static final long IOV_BASE_OFFSET = IOVEC.byteOffset(MemoryLayout.PathElement.groupElement("iov_base"));
+    private static final long NAME_OFFSET = MSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_name"));
+    private static final long IOV_OFFSET = MSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_iov"));
+    private static final long CONTROL_OFFSET = MSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_control"));
     private static final VarHandle IOV_BASE = IOVEC.varHandle(MemoryLayout.PathElement.groupElement("iov_base"));
     private static final VarHandle IOV_LEN = IOVEC.varHandle(MemoryLayout.PathElement.groupElement("iov_len"));
     private static final VarHandle NAME = MSGHDR.varHandle(MemoryLayout.PathElement.groupElement("msg_name"));
@@ -80,6 +85,45 @@ public final class MsgHdr {
     public static void iovec(MemorySegment iovs, long at, MemorySegment base, long length) {
         IOV_BASE.set(iovs, at, base);
         IOV_LEN.set(iovs, at, length);
+    }
+
+    /**
+     * Fills the iovec at {@code at} with the {@code length} bytes of {@code base} from {@code baseOffset} on. Unlike
+     * {@link #iovec(MemorySegment, long, MemorySegment, long)} it makes no slice, so a hot loop allocates nothing
+     * even before the JIT has compiled it. {@code base} must be native memory the caller keeps alive until the call
+     * that uses the iovec has returned.
+     */
+    public static void iovec(MemorySegment iovs, long at, MemorySegment base, long baseOffset, long length) {
+        IOV_LEN.set(iovs, at, length);
+        iovs.set(JAVA_LONG, at + IOV_BASE_OFFSET, address(base, baseOffset, length));
+    }
+
+    /**
+     * Fills the msghdr at {@code at} as {@link #msghdr(MemorySegment, long, MemorySegment, int, MemorySegment, long,
+     * MemorySegment, long)} does, with each pointer given as a segment and an offset into it (no slices made): the
+     * name at {@code nameOffset} of {@code names}, {@code iovCount} iovecs at {@code iovOffset} of {@code iovs}, the
+     * control buffer at {@code controlOffset} of {@code controls}. A {@link MemorySegment#NULL} with offset and length
+     * 0 stands for a null pointer. The segments must be native memory the caller keeps alive.
+     */
+    public static void msghdr(MemorySegment msgs, long at, MemorySegment names, long nameOffset, int nameLength,
+            MemorySegment iovs, long iovOffset, long iovCount, MemorySegment controls, long controlOffset,
+            long controlLength) {
+        NAMELEN.set(msgs, at, nameLength);
+        IOVLEN.set(msgs, at, iovCount);
+        CONTROLLEN.set(msgs, at, controlLength);
+        FLAGS.set(msgs, at, 0);
+        msgs.set(JAVA_LONG, at + NAME_OFFSET, address(names, nameOffset, nameLength));
+        msgs.set(JAVA_LONG, at + IOV_OFFSET, address(iovs, iovOffset, iovCount * IOVEC.byteSize()));
+        msgs.set(JAVA_LONG, at + CONTROL_OFFSET, address(controls, controlOffset, controlLength));
+    }
+
+    /** The native address of {@code length} bytes at {@code offset} in {@code segment}, bounds checked. */
+    private static long address(MemorySegment segment, long offset, long length) {
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("kernel structures can only point to native memory");
+        }
+        Objects.checkFromIndexSize(offset, length, segment.byteSize());
+        return segment.address() + offset;
     }
 
     /**
@@ -141,10 +185,19 @@ public final class MsgHdr {
      * in {@code control}; returns the offset of its data, or -1 when absent.
      */
     public static long findCmsg(MemorySegment control, long controlLength, int level, int type) {
-        long at = 0;
-        while (at + CMSGHDR.byteSize() <= controlLength) {
+        return findCmsg(control, 0, controlLength, level, type);
+    }
+
+    /**
+     * Like {@link #findCmsg(MemorySegment, long, int, int)} for a control buffer that starts at {@code base} in
+     * {@code control} (one of several, as recvmmsg fills them); returns the offset of the data in {@code control}.
+     */
+    public static long findCmsg(MemorySegment control, long base, long controlLength, int level, int type) {
+        long at = base;
+        long end = base + controlLength;
+        while (at + CMSGHDR.byteSize() <= end) {
             long length = cmsgLength(control, at);
-            if (length < CMSGHDR.byteSize() || at + length > controlLength) {
+            if (length < CMSGHDR.byteSize() || at + length > end) {
                 return -1;
             }
             if (cmsgLevel(control, at) == level && cmsgType(control, at) == type) {

@@ -44,6 +44,7 @@ public final class Sockets {
     public static final int SO_SNDBUF = 7;
     public static final int SO_RCVBUF = 8;
     public static final int SO_REUSEPORT = 15;
+    public static final int SO_RCVLOWAT = 18;
     public static final int SO_RCVTIMEO = 20;
     public static final int SO_SNDTIMEO = 21;
 

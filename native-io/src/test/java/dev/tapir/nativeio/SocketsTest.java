@@ -179,6 +179,55 @@ class SocketsTest {
         }
     }
 
+    @Test
+    void messageStructuresFilledFromSegmentAndOffsetCarryTheSameDatagrams() throws Exception {
+        int receiver = udpSocket(V4_ANY_PORT);
+        int sender = udpSocket(V4_ANY_PORT);
+        int count = 4;
+        try (Arena arena = Arena.ofConfined()) {
+            Sockets.connect(sender, Sockets.localAddress(receiver), 1000);
+            MemorySegment data = arena.allocate(count * 300L);
+            MemorySegment iovs = arena.allocate(MsgHdr.IOVEC, count);
+            MemorySegment msgs = arena.allocate(MsgHdr.MMSGHDR, count);
+            long iov = MsgHdr.IOVEC.byteSize();
+            long mmsg = MsgHdr.MMSGHDR.byteSize();
+            for (int i = 0; i < count; i++) {
+                fill(data, i * 300L, 200 + i, i);
+                MsgHdr.iovec(iovs, i * iov, data, i * 300L, 200 + i);
+                MsgHdr.msghdr(msgs, i * mmsg, MemorySegment.NULL, 0, 0, iovs, i * iov, 1, MemorySegment.NULL, 0, 0);
+            }
+            assertEquals(count, Sockets.sendmmsg(sender, msgs, count, 0));
+
+            MemorySegment in = arena.allocate(count * 512L);
+            MemorySegment names = arena.allocate(SockAddr.SOCKADDR_STORAGE, count);
+            long name = SockAddr.SOCKADDR_STORAGE.byteSize();
+            for (int i = 0; i < count; i++) {
+                MsgHdr.iovec(iovs, i * iov, in, i * 512L, 512);
+                MsgHdr.msghdr(msgs, i * mmsg, names, i * name, (int) name, iovs, i * iov, 1, MemorySegment.NULL, 0, 0);
+            }
+            MemorySegment pollfd = arena.allocate(Libc.POLLFD);
+            int received = 0;
+            while (received < count) {
+                assertTrue(Libc.pollOne(pollfd, receiver, Libc.POLLIN, 2000) != 0, "datagrams within 2 s");
+                int n = Sockets.recvmmsg(receiver, msgs.asSlice(received * mmsg), count - received, 0);
+                assertTrue(n > 0);
+                received += n;
+            }
+            for (int i = 0; i < count; i++) {
+                assertEquals(200 + i, MsgHdr.messageLength(msgs, i * mmsg));
+                assertPattern(in, i * 512L, 200 + i, i);
+                assertEquals(Sockets.localAddress(sender), SockAddr.read(names.asSlice(i * name, name)));
+            }
+            // a region past the segment's end, or heap memory, never reaches the kernel
+            assertThrows(IndexOutOfBoundsException.class, () -> MsgHdr.iovec(iovs, 0, in, count * 512L - 100, 512));
+            assertThrows(IllegalArgumentException.class,
+                    () -> MsgHdr.iovec(iovs, 0, MemorySegment.ofArray(new byte[64]), 0, 64));
+        } finally {
+            Sockets.close(sender);
+            Sockets.close(receiver);
+        }
+    }
+
     /** Sends {@code segments} datagrams of {@code size} bytes in one sendmsg with a UDP_SEGMENT control message. */
     private void gsoSendReceive(boolean gro) throws Exception {
         int size = 1200;

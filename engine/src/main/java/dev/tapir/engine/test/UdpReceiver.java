@@ -11,10 +11,18 @@ import java.lang.foreign.MemorySegment;
  * Garbage (the codec says {@link DatagramHeaderCodec#INVALID}) is counted in {@link StreamCounters#errors()} and
  * dropped. An end-of-test marker (negative sequence, iperf2's FIN) is accounted under its absolute value, as iperf2
  * does, and ends the loop; so do a stop and, when {@code idleTimeoutNanos} is positive, that long without datagrams.
+ * The stream's end time is the last datagram's arrival, so the wait for a stop or a timeout is not counted.
  */
 public final class UdpReceiver implements Runnable {
-    /** Datagrams one receive call may return. */
-    public static final int BATCH = 64;
+    /** Datagrams one receive call may return: eight coalesced receives of up to 64 datagrams each. */
+    public static final int BATCH = 512;
+    /** Datagrams one-per-slot receives are sized for: 64 slots of the longest expected datagram. */
+    static final int SLOTS = 64;
+    /**
+     * Least receive buffer: room for eight coalesced receives (each up to 64 KiB of datagrams glued together), so that
+     * a transport with receive offload (UDP GRO) can take several in one call even when the datagrams are small.
+     */
+    static final long COALESCED_BUFFER_BYTES = 8 * 65_536;
 
     private final DatagramEndpoint endpoint;
     private final StreamCounters counters;
@@ -30,7 +38,8 @@ public final class UdpReceiver implements Runnable {
     private volatile IOException failure;
 
     /**
-     * @param maxDatagramLength the largest datagram to expect (64 KiB covers any UDP payload)
+     * @param maxDatagramLength the largest datagram to expect (64 KiB covers any UDP payload); the buffer is never
+     *     smaller than {@link #COALESCED_BUFFER_BYTES}
      * @param idleTimeoutNanos stop after this long without a datagram once one arrived; 0 = only on stop or FIN
      */
     public UdpReceiver(DatagramEndpoint endpoint, StreamCounters counters, DatagramHeaderCodec codec, TestClock clock,
@@ -52,8 +61,9 @@ public final class UdpReceiver implements Runnable {
         this.stop = stop;
         this.idleTimeoutNanos = idleTimeoutNanos;
         this.verifier = verifier;
-        MemorySegment memory = Arena.ofAuto().allocate((long) BATCH * maxDatagramLength, 64);
-        this.batch = new DatagramBatch(memory, BATCH);
+        long bytes = Math.max((long) SLOTS * maxDatagramLength, COALESCED_BUFFER_BYTES);
+        MemorySegment memory = Arena.ofAuto().allocate(bytes, 64);
+        this.batch = new DatagramBatch(memory, BATCH, maxDatagramLength);
     }
 
     @Override
@@ -61,7 +71,6 @@ public final class UdpReceiver implements Runnable {
         long lastArrival = 0;
         counters.markStart(System.nanoTime());
         try {
-            receiving:
             while (!stop.stopped()) {
                 int n = endpoint.receive(batch, StopSignal.POLL_MILLIS);
                 long now = System.nanoTime();
@@ -74,34 +83,69 @@ public final class UdpReceiver implements Runnable {
                 lastArrival = now;
                 long arrivalMicros = clock.epochMicros(now);
                 MemorySegment memory = batch.buffer();
-                for (int i = 0; i < n; i++) {
+                // the counters are published once per batch, not per datagram
+                long packets = 0;
+                long bytes = 0;
+                boolean fin = false;
+                int i = 0;
+                while (i < n) {
                     long offset = batch.offset(i);
                     int length = batch.length(i);
                     long sequence = codec.sequence(memory, offset, length);
                     if (sequence == DatagramHeaderCodec.INVALID) {
                         counters.addError();
+                        i++;
                         continue;
                     }
                     if (firstArrivalNanos == 0) {
                         firstArrivalNanos = now;
                     }
                     long sent = codec.sentMicros(memory, offset, length);
-                    stats.onDatagram(Math.abs(sequence), sent, arrivalMicros, length);
-                    if (verifier != null) {
-                        verifier.onDatagram(memory, offset, length, sequence);
-                    }
-                    counters.addPackets(1);
-                    counters.addBytes(length);
                     if (sequence < 0) {
-                        finReceived = true;
-                        break receiving;
+                        if (verifier != null) {
+                            verifier.onDatagram(memory, offset, length, sequence);
+                        }
+                        stats.onDatagram(-sequence, sent, arrivalMicros, length);
+                        packets++;
+                        bytes += length;
+                        fin = true;
+                        break;
                     }
+                    // a batching sender's datagrams arrive as runs: consecutive numbers, one send time
+                    int run = 1;
+                    long runBytes = length;
+                    while (i + run < n) {
+                        long nextOffset = batch.offset(i + run);
+                        int nextLength = batch.length(i + run);
+                        if (codec.sequence(memory, nextOffset, nextLength) != sequence + run
+                                || codec.sentMicros(memory, nextOffset, nextLength) != sent) {
+                            break;
+                        }
+                        runBytes += nextLength;
+                        run++;
+                    }
+                    if (verifier != null) {
+                        for (int j = 0; j < run; j++) {
+                            verifier.onDatagram(memory, batch.offset(i + j), batch.length(i + j), sequence + j);
+                        }
+                    }
+                    stats.onRun(sequence, run, sent, arrivalMicros, runBytes);
+                    packets += run;
+                    bytes += runBytes;
+                    i += run;
+                }
+                counters.addPackets(packets);
+                counters.addBytes(bytes);
+                if (fin) {
+                    finReceived = true;
+                    break;
                 }
             }
         } catch (IOException e) {
             failure = e;
         } finally {
-            counters.markEnd(System.nanoTime());
+            // The test ended with the last datagram: waiting for more (drain, idle timeout) is not part of it.
+            counters.markEnd(lastArrival != 0 ? lastArrival : System.nanoTime());
         }
     }
 

@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
  */
 public final class DatagramBatch {
     private final MemorySegment buffer;
+    private final long slotBytes;
     private final long[] offsets;
     private final int[] lengths;
     private int count;
@@ -18,13 +19,32 @@ public final class DatagramBatch {
      * @param maxDatagrams how many datagrams one receive may return at most
      */
     public DatagramBatch(MemorySegment buffer, int maxDatagrams) {
+        this(buffer, maxDatagrams, buffer.byteSize() / maxDatagrams);
+    }
+
+    /**
+     * @param buffer off-heap memory the transport receives into
+     * @param maxDatagrams how many datagrams one receive may return at most
+     * @param slotBytes the longest datagram expected: a transport that receives one datagram per slot makes its slots
+     *     this long (fewer datagrams per call when the buffer holds fewer such slots than {@code maxDatagrams})
+     */
+    public DatagramBatch(MemorySegment buffer, int maxDatagrams, long slotBytes) {
+        if (slotBytes <= 0 || slotBytes > buffer.byteSize()) {
+            throw new IllegalArgumentException("slot of " + slotBytes + " bytes in a buffer of " + buffer.byteSize());
+        }
         this.buffer = buffer;
+        this.slotBytes = slotBytes;
         this.offsets = new long[maxDatagrams];
         this.lengths = new int[maxDatagrams];
     }
 
     public MemorySegment buffer() {
         return buffer;
+    }
+
+    /** Room per datagram for transports that receive one datagram per slot. */
+    public long slotBytes() {
+        return slotBytes;
     }
 
     public int capacity() {

@@ -25,6 +25,15 @@ public interface StreamConnection extends AutoCloseable {
      */
     int read(MemorySegment dst, long offset, int length, int timeoutMillis) throws IOException;
 
+    /**
+     * Asks that a waiting reader be woken only once {@code bytes} are queued (or at end of stream, or when its wait
+     * times out); a read still returns whatever is there. A bulk reader that wakes for every small segment makes the
+     * receiver acknowledge each one at once, and the sender then sends small segments. Transports without such a
+     * setting ignore it.
+     */
+    default void wakeReaderAt(int bytes) throws IOException {
+    }
+
     /** Sends FIN after whatever was written; reads go on. */
     void shutdownOutput() throws IOException;
 

@@ -61,6 +61,7 @@ class TapirToTapirTest {
                     outcome.serverResults().serverOutputJson().get("end").get("sum_received").get("bytes").longValue());
         }
     }
+
     /**
      * Two userspace stacks on a memory link that drops 3 % of frames each way: the counts still agree exactly. (The
      * client waits until its data is acknowledged before TEST_END; without that, a retransmission timeout longer than
@@ -91,6 +92,21 @@ class TapirToTapirTest {
             assertEquals(bytes, output.results.get(0).sumReceived().bytes());
             assertTrue(lossyA.counters().get(FaultInjector.Fault.LOST) > 0
                     && lossyB.counters().get(FaultInjector.Fault.LOST) > 0, "the link lost frames both ways");
+        }
+    }
+
+    @Test
+    void udpReceiverDurationEndsWithTheLastDatagramNotTheDrain() throws Exception {
+        try (var server = new RunningServer(Iperf3InteropTest.testServerOptions())) {
+            var spec = Iperf3InteropTest.spec(Protocol.UDP, 1000, 0, 1, 8_000_000, 1, false, false);
+            TestResult client = Iperf3InteropTest.runClient(spec, server.port(),
+                    new Iperf3Client.Options(true, false, 5_000)).result();
+            Iperf3InteropTest.awaitResults(server, 1);
+            double onServer = server.output.results.get(0).sumReceived().seconds();
+            double reportedToClient = client.sumReceived().seconds();
+            // a 1 s test: the receiver saw datagrams for about 1 s; the drain after the sender's end is excluded
+            assertTrue(onServer > 0.8 && onServer < 1.2, "server receiver seconds " + onServer);
+            assertTrue(reportedToClient > 0.8 && reportedToClient < 1.2, "client's receiver seconds " + reportedToClient);
         }
     }
 }

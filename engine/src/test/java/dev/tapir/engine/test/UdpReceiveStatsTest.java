@@ -62,4 +62,35 @@ class UdpReceiveStatsTest {
         assertEquals(1, stats.outOfOrder());
         assertEquals(0, stats.duplicates());
     }
+
+    @Test
+    void aRunCountsLikeItsDatagramsOneByOne() {
+        UdpReceiveStats oneByOne = new UdpReceiveStats();
+        UdpReceiveStats runs = new UdpReceiveStats();
+        // run 1..40 sent at 1000, a gap (41..49 lost), run 50..113 sent at 2000, then 41..45 late as a run
+        long[][] batches = {{1, 40, 1000, 1130}, {50, 64, 2000, 2170}, {41, 5, 1100, 2400}, {114, 3, 3000, 3090}};
+        for (long[] b : batches) {
+            for (long s = b[0]; s < b[0] + b[1]; s++) {
+                oneByOne.onDatagram(s, b[2], b[3], 64);
+            }
+            runs.onRun(b[0], (int) b[1], b[2], b[3], b[1] * 64);
+        }
+        assertEquals(oneByOne.packets(), runs.packets());
+        assertEquals(112, runs.packets());
+        assertEquals(oneByOne.bytes(), runs.bytes());
+        assertEquals(oneByOne.lost(), runs.lost());
+        assertEquals(4, runs.lost()); // 46..49
+        assertEquals(oneByOne.outOfOrder(), runs.outOfOrder());
+        assertEquals(oneByOne.duplicates(), runs.duplicates());
+        assertEquals(oneByOne.highestSequence(), runs.highestSequence());
+        assertEquals(oneByOne.jitterMillis(), runs.jitterMillis()); // exact: the same arithmetic
+        assertEquals(oneByOne.transitCount(), runs.transitCount());
+        assertEquals(oneByOne.minTransitMicros(), runs.minTransitMicros());
+        assertEquals(oneByOne.maxTransitMicros(), runs.maxTransitMicros());
+        assertEquals(oneByOne.meanTransitMicros(), runs.meanTransitMicros(), 1e-9);
+        assertEquals(oneByOne.m2Transit(), runs.m2Transit(), 1e-6 * oneByOne.m2Transit());
+        // a duplicate of a run's member is still recognised
+        runs.onDatagram(60, 2000, 3200, 64);
+        assertEquals(1, runs.duplicates());
+    }
 }

@@ -9,16 +9,17 @@ import java.util.List;
  *
  * @param udpRate the UDP target rate in iperf3's notation ("0" = unlimited)
  * @param tapirCommand how to start tapir (java, JVM flags, -jar, jar path), before its subcommand
- * @param tapirArgs extra arguments for the tapir client, e.g. {@code --no-gso}
+ * @param tapirArgs extra arguments for the tapir client
+ * @param idleWaitSeconds how long to wait before each run for the machine to be idle (0 = do not wait)
  */
 public record BenchConfig(List<Tool> tools, boolean udp, List<Integer> lengths, int iterations, int seconds,
-        String udpRate, List<String> tapirCommand, List<String> tapirArgs, Path outputDirectory) {
+        String udpRate, List<String> tapirCommand, List<String> tapirArgs, Path outputDirectory, int idleWaitSeconds) {
     public BenchConfig {
         if (tools.isEmpty() || lengths.isEmpty()) {
             throw new IllegalArgumentException("bench needs at least one tool and one length");
         }
-        if (iterations < 1 || seconds < 1) {
-            throw new IllegalArgumentException("bench needs --iterations >= 1 and --time >= 1");
+        if (iterations < 1 || seconds < 1 || idleWaitSeconds < 0) {
+            throw new IllegalArgumentException("bench needs --iterations >= 1, --time >= 1 and --idle-wait >= 0");
         }
         tools = List.copyOf(tools);
         lengths = List.copyOf(lengths);

@@ -7,10 +7,15 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 
-/** Writes a sweep's results (CSV, JSON, an SVG plot) and prints medians per tool and length with tapir's ratios. */
+/**
+ * Writes a sweep's results (CSV, JSON, an SVG plot) and prints medians per tool and length with the ratios of each
+ * tapir variant to each C tool.
+ */
 public final class BenchReport {
     private final BenchConfig config;
     private final List<Measurement> results;
@@ -22,12 +27,12 @@ public final class BenchReport {
 
     public void write() throws IOException {
         Path dir = config.outputDirectory();
-        StringBuilder csv = new StringBuilder(
-                "tool,protocol,length,iteration,bits_per_second,packets_per_second,lost_percent,gc_pauses\n");
+        StringBuilder csv = new StringBuilder("tool,protocol,length,iteration,bits_per_second,packets_per_second,"
+                + "lost_percent,gc_pauses,gc_pauses_after_warm_up,other_cpu_percent\n");
         for (Measurement m : results) {
-            csv.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.0f,%.0f,%.4f,%d%n", m.tool().label(), m.protocol(),
-                    m.length(), m.iteration(), m.bitsPerSecond(), m.packetsPerSecond(), m.lostPercent(),
-                    m.gcPauses()));
+            csv.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.0f,%.0f,%.4f,%d,%d,%.1f%n", m.tool().label(),
+                    m.protocol(), m.length(), m.iteration(), m.bitsPerSecond(), m.packetsPerSecond(), m.lostPercent(),
+                    m.gcPauses(), m.gcPausesAfterWarmUp(), m.otherCpuPercent()));
         }
         Files.writeString(dir.resolve("results.csv"), csv);
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("results.json").toFile(),
@@ -37,46 +42,81 @@ public final class BenchReport {
 
     /** The median of one tool at one length: bits/s for TCP, packets/s for UDP; NaN when it has no run. */
     public double median(Tool tool, int length) {
-        double[] values = results.stream().filter(m -> m.tool() == tool && m.length() == length)
-                .mapToDouble(m -> config.udp() ? m.packetsPerSecond() : m.bitsPerSecond()).sorted().toArray();
+        return median(tool, length, m -> config.udp() ? m.packetsPerSecond() : m.bitsPerSecond());
+    }
+
+    /** The median loss of one tool at one length, percent; NaN when it has no run. */
+    public double medianLoss(Tool tool, int length) {
+        return median(tool, length, Measurement::lostPercent);
+    }
+
+    private double median(Tool tool, int length, ToDoubleFunction<Measurement> figure) {
+        return median(results.stream().filter(m -> m.tool() == tool && m.length() == length).mapToDouble(figure)
+                .toArray());
+    }
+
+    static double median(double[] values) {
         if (values.length == 0) {
             return Double.NaN;
         }
-        int mid = values.length / 2;
-        return values.length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int mid = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
+    /**
+     * Prints, per length: each tool's median (Gbit/s for TCP, received kpkt/s and loss % for UDP), each tapir
+     * variant's ratio to each C tool, and the most CPU other processes used during any of that length's runs.
+     */
     public void printSummary(PrintStream out) {
         String unit = config.udp() ? "kpkt/s" : "Gbit/s";
         double scale = config.udp() ? 1e3 : 1e9;
-        StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-9s", "length"));
+        List<Tool> tapirs = config.tools().stream().filter(Tool::isTapir).toList();
+        List<Tool> others = config.tools().stream().filter(t -> !t.isTapir()).toList();
+        StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-8s", "length"));
         for (Tool tool : config.tools()) {
-            header.append(String.format(Locale.ROOT, " %14s", tool.label() + " " + unit));
-        }
-        for (Tool tool : config.tools()) {
-            if (tool != Tool.TAPIR && config.tools().contains(Tool.TAPIR)) {
-                header.append(String.format(Locale.ROOT, " %14s", "tapir/" + tool.label()));
+            header.append(String.format(Locale.ROOT, " %18s", tool.label() + " " + unit));
+            if (config.udp()) {
+                header.append(String.format(Locale.ROOT, " %7s", "loss%"));
             }
         }
+        for (Tool tapir : tapirs) {
+            for (Tool other : others) {
+                header.append(String.format(Locale.ROOT, " %19s", tapir.label() + "/" + other.label()));
+            }
+        }
+        header.append("  other-CPU%(max)");
         out.println("medians of " + config.iterations() + " run(s), " + config.protocol() + ", loopback, "
-                + config.seconds() + " s each, at the receiver");
+                + config.seconds() + " s each, at the receiver"
+                + (config.udp() ? " (UDP: datagrams received per second, -b " + config.udpRate() + ")" : ""));
         out.println(header);
         for (int length : config.lengths()) {
-            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-9d", length));
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-8d", length));
             for (Tool tool : config.tools()) {
-                row.append(String.format(Locale.ROOT, " %14.3f", median(tool, length) / scale));
-            }
-            for (Tool tool : config.tools()) {
-                if (tool != Tool.TAPIR && config.tools().contains(Tool.TAPIR)) {
-                    row.append(String.format(Locale.ROOT, " %13.2fx", median(Tool.TAPIR, length) / median(tool, length)));
+                row.append(String.format(Locale.ROOT, " %18.3f", median(tool, length) / scale));
+                if (config.udp()) {
+                    row.append(String.format(Locale.ROOT, " %7.2f", medianLoss(tool, length)));
                 }
             }
+            for (Tool tapir : tapirs) {
+                for (Tool other : others) {
+                    row.append(String.format(Locale.ROOT, " %18.2fx", median(tapir, length) / median(other, length)));
+                }
+            }
+            double otherCpu = results.stream().filter(m -> m.length() == length)
+                    .mapToDouble(Measurement::otherCpuPercent).max().orElse(-1);
+            row.append(otherCpu < 0 ? "  ?" : String.format(Locale.ROOT, "  %.0f", otherCpu));
             out.println(row);
         }
-        long gc = results.stream().filter(m -> m.gcPauses() > 0).mapToLong(Measurement::gcPauses).sum();
-        if (config.tools().contains(Tool.TAPIR)) {
-            out.println("tapir GC pauses over all runs (client + server JVMs): " + gc);
+        if (!tapirs.isEmpty()) {
+            long gc = results.stream().filter(m -> m.gcPauses() > 0).mapToLong(Measurement::gcPauses).sum();
+            long late = results.stream().filter(m -> m.gcPausesAfterWarmUp() > 0)
+                    .mapToLong(Measurement::gcPausesAfterWarmUp).sum();
+            out.printf(Locale.ROOT, "tapir GC pauses over all runs (client + server JVMs): %d, of which %d in the data "
+                    + "phase after its first %.0f s%n", gc, late, BenchHarness.WARM_UP_SECONDS);
         }
+        out.println("other-CPU%: CPU used by other processes while data flowed, percent of one core (noise)");
         out.println("results: " + config.outputDirectory().resolve("results.csv") + ", results.json, plot.svg");
     }
 

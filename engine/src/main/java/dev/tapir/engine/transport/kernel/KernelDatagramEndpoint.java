@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (UDP GSO); without, or once the kernel rejects GSO, sendmmsg carries one message per datagram.
  *
  * <p>Receiving: with offload and a batch that can hold a whole coalesced receive (64 KiB of buffer, 64 datagrams),
- * {@code UDP_GRO} is on and each recvmsg may return many datagrams glued together, split again by the
+ * {@code UDP_GRO} is on and each message of one recvmmsg may return many datagrams glued together, split again by the
  * {@code UDP_GRO} control message's segment size; otherwise recvmmsg fills one slot per datagram.
  *
  * <p>One sending and one receiving thread may work at once: each side has its own scratch, allocated here once.
@@ -87,7 +87,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
         receiveMsgs = arena.allocate(MsgHdr.MMSGHDR, MAX_MESSAGES);
         receiveIovs = arena.allocate(MsgHdr.IOVEC, MAX_MESSAGES);
         receiveNames = arena.allocate(SockAddr.SOCKADDR_STORAGE, MAX_MESSAGES);
-        receiveControl = arena.allocate(RECEIVE_CONTROL, 8);
+        receiveControl = arena.allocate(RECEIVE_CONTROL * MAX_MESSAGES, 8);
         pollfd = arena.allocate(Libc.POLLFD);
         for (int m = 0; m < MAX_MESSAGES; m++) {
             MsgHdr.cmsgHeader(sendControl, m * SEGMENT_CMSG, Sockets.SOL_UDP, Sockets.UDP_SEGMENT, Short.BYTES);
@@ -136,11 +136,10 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
                 long bytes = (long) segments * datagramLength;
                 long iovAt = messages * IOV;
                 long controlAt = messages * SEGMENT_CMSG;
-                MsgHdr.iovec(sendIovs, iovAt, src.asSlice(offset + (long) (sent + prepared) * datagramLength, bytes),
-                        bytes);
+                MsgHdr.iovec(sendIovs, iovAt, src, offset + (long) (sent + prepared) * datagramLength, bytes);
                 sendControl.set(JAVA_SHORT, controlAt + MsgHdr.CMSG_DATA, (short) datagramLength);
-                MsgHdr.msghdr(sendMsgs, messages * MMSG, MemorySegment.NULL, 0, sendIovs.asSlice(iovAt, IOV), 1,
-                        sendControl.asSlice(controlAt, SEGMENT_CMSG), SEGMENT_CMSG);
+                MsgHdr.msghdr(sendMsgs, messages * MMSG, MemorySegment.NULL, 0, 0, sendIovs, iovAt, 1, sendControl,
+                        controlAt, SEGMENT_CMSG);
                 prepared += segments;
                 messages++;
             }
@@ -176,10 +175,9 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
             int messages = Math.min(MAX_MESSAGES, count - sent);
             for (int m = 0; m < messages; m++) {
                 long iovAt = m * IOV;
-                MsgHdr.iovec(sendIovs, iovAt, src.asSlice(offset + (long) (sent + m) * datagramLength, datagramLength),
-                        datagramLength);
-                MsgHdr.msghdr(sendMsgs, m * MMSG, MemorySegment.NULL, 0, sendIovs.asSlice(iovAt, IOV), 1,
-                        MemorySegment.NULL, 0);
+                MsgHdr.iovec(sendIovs, iovAt, src, offset + (long) (sent + m) * datagramLength, datagramLength);
+                MsgHdr.msghdr(sendMsgs, m * MMSG, MemorySegment.NULL, 0, 0, sendIovs, iovAt, 1, MemorySegment.NULL, 0,
+                        0);
             }
             int done;
             try {
@@ -248,27 +246,48 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
         return received;
     }
 
-    /** recvmsg with UDP_GRO: each call may bring many datagrams in one buffer; drains while room remains. */
+    /**
+     * recvmmsg with UDP_GRO: each message may bring up to {@value #GSO_MAX_SEGMENTS} datagrams glued together, split
+     * again by the segment size in its control message; one call fills as many 64 KiB messages as the batch has room
+     * for. Kept small (preparing and splitting are methods of their own) so that the JIT inlines the whole downcall
+     * here and the errno capture allocates nothing.
+     */
     private int receiveCoalesced(DatagramBatch batch) throws IOException {
+        int messages = prepareCoalesced(batch);
+        int done;
+        try {
+            done = Sockets.recvmmsg(fd, receiveMsgs, messages, 0);
+        } catch (SyscallException e) {
+            absorbReceive(e);
+            return 0;
+        }
+        if (done == Libc.AGAIN) {
+            return 0;
+        }
+        splitCoalesced(batch, done);
+        return batch.count();
+    }
+
+    /** Points one message per 64 KiB of the batch's buffer (as many as its capacity allows); returns how many. */
+    private int prepareCoalesced(DatagramBatch batch) {
         MemorySegment buffer = batch.buffer();
-        long position = 0;
-        while (batch.capacity() - batch.count() >= GSO_MAX_SEGMENTS
-                && buffer.byteSize() - position >= GRO_RECEIVE_BYTES) {
-            MsgHdr.iovec(receiveIovs, 0, buffer.asSlice(position, GRO_RECEIVE_BYTES), GRO_RECEIVE_BYTES);
-            MsgHdr.msghdr(receiveMsgs, 0, receiveNames, (int) NAME, receiveIovs, 1, receiveControl, RECEIVE_CONTROL);
-            int n;
-            try {
-                n = Sockets.recvmsg(fd, receiveMsgs, 0);
-            } catch (SyscallException e) {
-                absorbReceive(e);
-                break;
-            }
-            if (n == Libc.AGAIN) {
-                break;
-            }
-            lastSourceSlot = 0;
-            long gsoAt = MsgHdr.findCmsg(receiveControl, MsgHdr.controlLength(receiveMsgs, 0), Sockets.SOL_UDP,
-                    Sockets.UDP_GRO);
+        int messages = (int) Math.min(MAX_MESSAGES, Math.min(buffer.byteSize() / GRO_RECEIVE_BYTES,
+                (batch.capacity() - batch.count()) / GSO_MAX_SEGMENTS));
+        for (int m = 0; m < messages; m++) {
+            MsgHdr.iovec(receiveIovs, m * IOV, buffer, (long) m * GRO_RECEIVE_BYTES, GRO_RECEIVE_BYTES);
+            MsgHdr.msghdr(receiveMsgs, m * MMSG, receiveNames, m * NAME, (int) NAME, receiveIovs, m * IOV, 1,
+                    receiveControl, m * RECEIVE_CONTROL, RECEIVE_CONTROL);
+        }
+        return messages;
+    }
+
+    /** Adds the datagrams of the {@code done} messages received, each cut at its UDP_GRO segment size. */
+    private void splitCoalesced(DatagramBatch batch, int done) {
+        for (int m = 0; m < done; m++) {
+            long position = (long) m * GRO_RECEIVE_BYTES;
+            int n = MsgHdr.messageLength(receiveMsgs, m * MMSG);
+            long gsoAt = MsgHdr.findCmsg(receiveControl, m * RECEIVE_CONTROL, MsgHdr.controlLength(receiveMsgs,
+                    m * MMSG), Sockets.SOL_UDP, Sockets.UDP_GRO);
             int segmentSize = gsoAt < 0 ? n : receiveControl.get(JAVA_INT, gsoAt);
             if (n == 0 || segmentSize <= 0) {
                 batch.add(position, n);
@@ -277,23 +296,23 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
                     batch.add(position + at, Math.min(segmentSize, n - at));
                 }
             }
-            position += n;
         }
-        return batch.count();
+        lastSourceSlot = done - 1;
     }
 
-    /** recvmmsg into equal slots of the batch buffer, one datagram each. */
+    /** recvmmsg into slots of the batch's slot size, one datagram each. */
     private int receiveEach(DatagramBatch batch) throws IOException {
         MemorySegment buffer = batch.buffer();
-        long slot = buffer.byteSize() / batch.capacity();
-        while (batch.count() < batch.capacity()) {
+        long slot = batch.slotBytes();
+        int slots = (int) Math.min(batch.capacity(), buffer.byteSize() / slot);
+        while (batch.count() < slots) {
             int first = batch.count();
-            int messages = Math.min(MAX_MESSAGES, batch.capacity() - first);
+            int messages = Math.min(MAX_MESSAGES, slots - first);
             for (int m = 0; m < messages; m++) {
                 long iovAt = m * IOV;
-                MsgHdr.iovec(receiveIovs, iovAt, buffer.asSlice((first + m) * slot, slot), slot);
-                MsgHdr.msghdr(receiveMsgs, m * MMSG, receiveNames.asSlice(m * NAME, NAME), (int) NAME,
-                        receiveIovs.asSlice(iovAt, IOV), 1, MemorySegment.NULL, 0);
+                MsgHdr.iovec(receiveIovs, iovAt, buffer, (first + m) * slot, slot);
+                MsgHdr.msghdr(receiveMsgs, m * MMSG, receiveNames, m * NAME, (int) NAME, receiveIovs, iovAt, 1,
+                        MemorySegment.NULL, 0, 0);
             }
             int done;
             try {

@@ -74,6 +74,12 @@ public final class KernelStreamConnection implements StreamConnection {
         return n == 0 && length > 0 ? EOF : n;
     }
 
+    /** {@code SO_RCVLOWAT}: poll reports the socket readable once that many bytes are queued. */
+    @Override
+    public void wakeReaderAt(int bytes) throws IOException {
+        Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_RCVLOWAT, bytes);
+    }
+
     @Override
     public void shutdownOutput() throws IOException {
         Sockets.shutdown(fd, Sockets.SHUT_WR);

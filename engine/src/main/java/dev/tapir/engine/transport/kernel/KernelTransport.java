@@ -18,6 +18,12 @@ import java.net.InetSocketAddress;
  */
 public final class KernelTransport implements Transport {
     private static final int LISTEN_BACKLOG = 128;
+    /**
+     * UDP receive buffer when the user gave no {@code -w}: a batching sender queues thousands of datagrams in
+     * microseconds, which overflow the kernel's default (about 208 KiB) whenever the receiving thread is off its core
+     * for a moment. The kernel caps the request at {@code net.core.rmem_max}.
+     */
+    static final int DEFAULT_DATAGRAM_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
     @Override
     public String name() {
@@ -64,6 +70,8 @@ public final class KernelTransport implements Transport {
             if (options.bufferBytes() > 0) {
                 Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF, options.bufferBytes());
                 Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, options.bufferBytes());
+            } else {
+                Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, DEFAULT_DATAGRAM_RECEIVE_BUFFER);
             }
             // iperf3's server opens one UDP socket per stream on the same port and connects each to its client.
             Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR, 1);
@@ -102,7 +110,6 @@ public final class KernelTransport implements Transport {
         }
     }
 
-    /** Closes a socket on a path that is already failing or shutting down, where a second error adds nothing. */
     /**
      * Shuts the socket down, which wakes any thread of ours waiting in poll or accept on it, then closes it. The
      * shutdown may fail (ENOTCONN on an unconnected or reset socket, a listener's state): the kernel still wakes the
@@ -117,6 +124,7 @@ public final class KernelTransport implements Transport {
         closeQuietly(fd);
     }
 
+    /** Closes a socket on a path that is already failing or shutting down, where a second error adds nothing. */
     static void closeQuietly(int fd) {
         try {
             Sockets.close(fd);

@@ -121,6 +121,44 @@ class KernelTransportTest {
     }
 
     @Test
+    void aReaderWaitingForMoreIsNotWokenByLessButStillReadsIt() throws Exception {
+        try (StreamListener listener = transport.listen(loopback("127.0.0.1"), StreamOptions.DEFAULT);
+                StreamConnection client = transport.connect(listener.localAddress(), null, StreamOptions.DEFAULT,
+                        TIMEOUT);
+                StreamConnection server = listener.accept(TIMEOUT);
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(8192);
+            server.wakeReaderAt(4096);
+            MemorySegment small = Arena.ofAuto().allocate(100); // written on another thread
+            int[] written = new int[1];
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(30);
+                    written[0] = client.write(small, 0, 100, TIMEOUT);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            // 100 bytes arrive during the wait but do not end it: the wait times out
+            assertEquals(0, server.read(buf, 0, 8192, 300));
+            writer.join();
+            assertEquals(100, written[0]);
+            // the next read takes them all the same
+            assertEquals(100, server.read(buf, 0, 8192, TIMEOUT));
+            // 4096 bytes or more wake the reader; end of stream does too
+            assertEquals(4096, client.write(buf, 0, 4096, TIMEOUT));
+            int got = 0;
+            while (got < 4096) {
+                int n = server.read(buf, 0, 8192, TIMEOUT);
+                assertTrue(n > 0, "woken by 4096 bytes");
+                got += n;
+            }
+            client.shutdownOutput();
+            assertEquals(StreamConnection.EOF, server.read(buf, 0, 8192, TIMEOUT));
+        }
+    }
+
+    @Test
     void acceptTimesOutWithNull() throws Exception {
         try (StreamListener listener = transport.listen(loopback("127.0.0.1"), StreamOptions.DEFAULT)) {
             assertNull(listener.accept(30));
@@ -194,6 +232,10 @@ class KernelTransportTest {
                 Arena arena = Arena.ofConfined()) {
             sender.connect(receiver.localAddress());
             assertEquals(senderOffload, ((KernelDatagramEndpoint) sender).segmentationOffloadActive());
+            DatagramBatch in = new DatagramBatch(arena.allocate(batchBytes, 8), batchCapacity);
+            // a receiver is waiting before data comes (as in a test), so the kernel queues what arrives as the
+            // batch allows: coalesced when it has room for GRO, one datagram per entry otherwise
+            assertEquals(0, receiver.receive(in, 1));
             int batch = sender.preferredBatch();
             MemorySegment out = arena.allocate((long) batch * length);
             int sent = 0;
@@ -206,7 +248,6 @@ class KernelTransportTest {
                 assertEquals(count, n, "loopback with an 8 MiB receive buffer has room for every datagram");
                 sent += n;
             }
-            DatagramBatch in = new DatagramBatch(arena.allocate(batchBytes, 8), batchCapacity);
             int received = 0;
             int calls = 0;
             while (received < total) {
@@ -237,6 +278,13 @@ class KernelTransportTest {
     void udpWithGsoAndGroDeliversExactDatagramsCoalesced() throws Exception {
         int calls = udpTransfer("127.0.0.1", true, true, 1470, 400, 256, 4L << 16);
         assertTrue(calls < 400 / 4, "GRO coalesced receives: " + calls + " calls");
+    }
+
+    @Test
+    void udpGroReceiverTakesSeveralCoalescedMessagesPerCall() throws Exception {
+        // 2000 datagrams of 64 B leave as 32 GSO sends; room for 8 coalesced messages lets one call take several
+        int calls = udpTransfer("127.0.0.1", true, true, 64, 2000, 512, 8L << 16);
+        assertTrue(calls <= 16, "recvmmsg of coalesced messages: " + calls + " calls for 32 messages");
     }
 
     @Test
