@@ -597,8 +597,10 @@ public final class TcpSocket {
                 inRecovery = false;
                 congestion.onRecoveryEnd(nowNanos);
             }
-        } else if (sendMss > 0) {
-            // (Before sending starts only our SYN can be acknowledged: no data, no window growth.)
+        } else if (sendMss > 0 && sndMax - sndUna + acked + sendMss > congestion.congestionWindow()) {
+            // Grows only when the flight this ACK covers filled the window (RFC 7661): a sender held back by the
+            // application or the peer's window has not shown the path takes more. (Before sending starts only our
+            // SYN can be acknowledged: no data, no window growth.)
             congestion.onAck(nowNanos, acked, retransmitTimer.srttNanos());
         }
         publishCongestion();
