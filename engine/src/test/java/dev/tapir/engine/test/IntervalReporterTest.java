@@ -51,8 +51,10 @@ class IntervalReporterTest {
             IntervalSample sb = interval.streams().get(1);
             assertEquals(previousEnd, sa.start(), 1e-12);
             if (i < intervals.size() - 1) {
-                // Each boundary sits on the schedule (0.1 s, 0.2 s, ...), late by the wake-up delay only.
-                assertEquals(0.1 * (i + 1), sa.end(), 0.02);
+                // Each boundary sits on the schedule (0.1 s, 0.2 s, ...): never early, late by the wake-up delay only
+                // (well under an interval, even on a loaded machine), and lateness does not carry over.
+                double due = 0.1 * (i + 1);
+                assertTrue(sa.end() >= due - 1e-9 && sa.end() < due + 0.09, "interval " + i + " ends at " + sa.end());
             }
             previousEnd = sa.end();
             assertEquals(5, sa.id());
