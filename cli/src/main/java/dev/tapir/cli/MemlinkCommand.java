@@ -32,9 +32,9 @@ final class MemlinkCommand implements Callable<Integer> {
     @Option(names = "--mtu", defaultValue = "1500", description = "Link MTU (default 1500; up to 65535).")
     int mtu;
 
-    @Option(names = "--checksum-offload", description = "Both ends offload checksums: frames carry partial L4 "
-            + "checksums (pseudo-header sum only) and are trusted on receipt, as on the kernel's loopback; a --pcap "
-            + "capture shows them as such (tshark flags their TCP checksum as wrong).")
+    @Option(names = "--checksum-offload", description = "Both ends offload checksums, as on the kernel's loopback: "
+            + "frames carry partial L4 checksums (pseudo-header sum only) and are trusted on receipt; a --pcap "
+            + "capture shows them as such.")
     boolean checksumOffload;
 
     @Option(names = "--loss", defaultValue = "0", description = "Percent of frames dropped, each direction.")
