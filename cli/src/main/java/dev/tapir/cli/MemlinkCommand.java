@@ -32,6 +32,11 @@ final class MemlinkCommand implements Callable<Integer> {
     @Option(names = "--mtu", defaultValue = "1500", description = "Link MTU (default 1500; up to 65535).")
     int mtu;
 
+    @Option(names = "--checksum-offload", description = "Both ends offload checksums, as on the kernel's loopback: "
+            + "frames carry partial L4 checksums (pseudo-header sum only) and are trusted on receipt; a --pcap "
+            + "capture shows them as such.")
+    boolean checksumOffload;
+
     @Option(names = "--loss", defaultValue = "0", description = "Percent of frames dropped, each direction.")
     double loss;
 
@@ -81,7 +86,7 @@ final class MemlinkCommand implements Callable<Integer> {
     }
 
     TestResult run(TestSpec spec, ReportPrinter printer) throws IOException, InterruptedException {
-        MemoryLink link = new MemoryLink(mtu);
+        MemoryLink link = new MemoryLink(mtu, MemoryLink.DEFAULT_CAPACITY, checksumOffload);
         Device serverEnd = faults(link.endA(), seed);
         Device clientEnd = faults(link.endB(), seed + 1);
         if (pcap != null) {

@@ -16,7 +16,7 @@ public final class LinkedStacks implements AutoCloseable {
     public static final int ADDRESS_B = 0x0a000002;
     public static final long STEP_NANOS = 100_000;
 
-    public final MemoryLink link = new MemoryLink(1500);
+    public final MemoryLink link;
     public final NetworkStack a;
     public final NetworkStack b;
     public long now = 1_000_000_000L;
@@ -27,6 +27,13 @@ public final class LinkedStacks implements AutoCloseable {
 
     /** {@code wrapA}/{@code wrapB} may put fault injectors or capture around each end. */
     public LinkedStacks(ArpCache.Settings arp, UnaryOperator<Device> wrapA, UnaryOperator<Device> wrapB) {
+        this(new MemoryLink(1500), arp, wrapA, wrapB);
+    }
+
+    /** Over {@code link}, e.g. one with checksum offload. */
+    public LinkedStacks(MemoryLink link, ArpCache.Settings arp, UnaryOperator<Device> wrapA,
+            UnaryOperator<Device> wrapB) {
+        this.link = link;
         this.a = new NetworkStack(wrapA.apply(link.endA()), new InterfaceConfig(MAC_A, ADDRESS_A, 24, 0), arp,
                 new TcpConfig());
         this.b = new NetworkStack(wrapB.apply(link.endB()), new InterfaceConfig(MAC_B, ADDRESS_B, 24, 0), arp,

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tapir.engine.stack.iface.ArpCache;
 import dev.tapir.engine.stack.phy.Device;
 import dev.tapir.engine.stack.phy.FaultInjector;
+import dev.tapir.engine.stack.phy.MemoryLink;
 import dev.tapir.engine.stack.stats.StackCounter;
 import dev.tapir.engine.stack.tcp.TcpCounters;
 import dev.tapir.engine.stack.wire.Ipv4Address;
@@ -117,6 +118,49 @@ class UserspaceTransportTest {
             transfer(net, 16L << 20);
             assertEquals(0, net.b.counters().get(StackCounter.IPV4_BAD_HEADER_CHECKSUM));
             assertTrue(net.b.counters().get(StackCounter.TCP_DELIVERED) > (16 << 20) / 1460);
+        }
+    }
+
+    /**
+     * With checksum offload on the link every TCP segment but the SYN (sent before ARP resolved, so finished in
+     * software) crosses with a partial checksum and is taken without a check: no payload is summed at either end.
+     */
+    @Test
+    @Timeout(120)
+    void tcpTransferWithChecksumOffloadIsByteExactAndSumsNothing() throws Exception {
+        MemoryLink link = new MemoryLink(1500, MemoryLink.DEFAULT_CAPACITY, true);
+        try (LinkedStacks net = new LinkedStacks(link, ArpCache.Settings.DEFAULT, UnaryOperator.identity(),
+                UnaryOperator.identity())) {
+            transfer(net, 8L << 20);
+            long segmentsAtB = net.b.tcp().counters().get(TcpCounters.SEGMENTS_IN);
+            long segmentsAtA = net.a.tcp().counters().get(TcpCounters.SEGMENTS_IN);
+            assertTrue(segmentsAtB > (8 << 20) / 1460, "segments " + segmentsAtB);
+            assertEquals(segmentsAtB - 1, link.endB().receivedChecksumPartial(), "all but A's SYN trusted at B");
+            assertEquals(segmentsAtA, link.endA().receivedChecksumPartial(), "every segment trusted at A");
+            assertEquals(0, net.b.tcp().counters().get(TcpCounters.DROPPED_BAD_CHECKSUM));
+        }
+    }
+
+    /** Corrupted frames lose the partial-checksum flag, so the TCP checksum catches them: still byte-exact. */
+    @Test
+    @Timeout(120)
+    void tcpTransferWithChecksumOffloadStillRejectsCorruptedFrames() throws Exception {
+        List<FaultInjector> injectors = new ArrayList<>();
+        UnaryOperator<Device> spoil = d -> {
+            FaultInjector injector = new FaultInjector(d, FaultInjector.Options.none(21 + injectors.size())
+                    .withCorrupt(1));
+            injectors.add(injector);
+            return injector;
+        };
+        MemoryLink link = new MemoryLink(1500, MemoryLink.DEFAULT_CAPACITY, true);
+        try (LinkedStacks net = new LinkedStacks(link, ArpCache.Settings.DEFAULT, spoil, spoil)) {
+            transfer(net, 4L << 20);
+            FaultInjector towardsB = injectors.get(1);
+            long corrupted = towardsB.counters().get(FaultInjector.Fault.CORRUPTED);
+            assertTrue(corrupted > 10, towardsB.counters().toString());
+            long badChecksums = net.b.tcp().counters().get(TcpCounters.DROPPED_BAD_CHECKSUM);
+            assertTrue(badChecksums > 0 && badChecksums <= corrupted, badChecksums + " of " + corrupted);
+            assertTrue(link.endB().receivedChecksumPartial() > (4 << 20) / 1460);
         }
     }
 
