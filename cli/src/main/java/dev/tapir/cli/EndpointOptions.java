@@ -15,11 +15,8 @@ final class EndpointOptions {
     @Option(names = "--iperf2", description = "Speak iperf 2's protocol (2.0.9 and later) instead of iperf3's.")
     boolean iperf2;
 
-    @Option(names = {"-J", "--json"}, description = "Print results as iperf3 -J JSON.")
-    boolean json;
-
-    @Option(names = "--csv", description = "Print results as iperf 2 -y C CSV lines.")
-    boolean csv;
+    @Mixin
+    OutputOptions output;
 
     @Mixin
     StackOptions stack;
@@ -29,6 +26,6 @@ final class EndpointOptions {
     }
 
     ReportPrinter.Format format() {
-        return ReportPrinter.format(json, csv);
+        return output.format();
     }
 }

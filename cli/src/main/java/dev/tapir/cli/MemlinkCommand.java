@@ -55,11 +55,8 @@ final class MemlinkCommand implements Callable<Integer> {
     @Option(names = "--pcap", paramLabel = "FILE", description = "Capture the client stack's frames to this pcap file.")
     Path pcap;
 
-    @Option(names = {"-J", "--json"}, description = "Print the result as iperf3 -J JSON.")
-    boolean json;
-
-    @Option(names = "--csv", description = "Print the result as iperf 2 -y C CSV lines.")
-    boolean csv;
+    @Mixin
+    OutputOptions output;
 
     @Mixin
     TestOptions test;
@@ -78,7 +75,7 @@ final class MemlinkCommand implements Callable<Integer> {
             test.seconds = 3.0;
         }
         TestSpec spec = test.toSpec(false);
-        ReportPrinter printer = new ReportPrinter(ReportPrinter.format(json, csv), spec.protocol(), System.out);
+        ReportPrinter printer = new ReportPrinter(output.format(), spec.protocol(), System.out);
         TestResult result = run(spec, printer);
         printer.result(result);
         TestOptions.requireVerified(result);
