@@ -11,6 +11,7 @@ import dev.tapir.engine.stack.NetworkStack;
 import dev.tapir.engine.stack.StackRunner;
 import dev.tapir.engine.stack.UserspaceTransport;
 import dev.tapir.engine.stack.iface.InterfaceConfig;
+import dev.tapir.engine.stack.phy.Device;
 import dev.tapir.engine.stack.phy.FaultInjector;
 import dev.tapir.engine.stack.phy.MemoryLink;
 import dev.tapir.engine.stack.stats.StackCounter;
@@ -31,20 +32,44 @@ class MemlinkParallelStreamsTest {
     private static final int LENGTH = 1200;
     private static final long TCP_BYTES = 3L * 1024 * 1024 + 999;
 
+    /** A tapir server stack (10.0.0.1) and a client stack (10.0.0.2) on two ends of a link, running, and the server. */
+    private static final class Endpoints implements AutoCloseable {
+        final NetworkStack serverStack;
+        final StackRunner runner;
+        final InetSocketAddress bind;
+        final RunningServer server;
+        final Iperf3Client client;
+
+        Endpoints(Device serverEnd, Device clientEnd) throws Exception {
+            serverStack = new NetworkStack(serverEnd, InterfaceConfig.parse("02:00:00:00:00:01", "10.0.0.1/24", null));
+            NetworkStack clientStack = new NetworkStack(clientEnd,
+                    InterfaceConfig.parse("02:00:00:00:00:02", "10.0.0.2/24", null));
+            runner = StackRunner.start(serverStack, clientStack);
+            bind = new InetSocketAddress(InetAddress.getByName("10.0.0.1"), 5201);
+            server = new RunningServer(Iperf3InteropTest.testServerOptions(), new UserspaceTransport(serverStack), bind);
+            client = new Iperf3Client(new UserspaceTransport(clientStack), new Iperf3Client.Options(false, false, 10_000));
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                server.close();
+            } finally {
+                runner.close();
+            }
+        }
+    }
+
     @Test
     @Timeout(120)
     void parallelStreamsOverTheMemoryLinkCountExactly() throws Exception {
         MemoryLink link = new MemoryLink(1500);
-        NetworkStack serverStack = new NetworkStack(link.endA(),
-                InterfaceConfig.parse("02:00:00:00:00:01", "10.0.0.1/24", null));
-        NetworkStack clientStack = new NetworkStack(link.endB(),
-                InterfaceConfig.parse("02:00:00:00:00:02", "10.0.0.2/24", null));
-        InetSocketAddress bind = new InetSocketAddress(InetAddress.getByName("10.0.0.1"), 5201);
-        try (StackRunner runner = StackRunner.start(serverStack, clientStack);
-                var server = new RunningServer(Iperf3InteropTest.testServerOptions(),
-                        new UserspaceTransport(serverStack), bind)) {
-            Iperf3Client client = new Iperf3Client(new UserspaceTransport(clientStack),
-                    new Iperf3Client.Options(false, false, 10_000));
+        try (Endpoints net = new Endpoints(link.endA(), link.endB())) {
+            RunningServer server = net.server;
+            Iperf3Client client = net.client;
+            InetSocketAddress bind = net.bind;
+            NetworkStack serverStack = net.serverStack;
+            StackRunner runner = net.runner;
             int served = 0;
             for (String what : new String[] {"-u -P 2", "-u -P 2 -R", "-u -P 2 --bidir"}) {
                 boolean reverse = what.endsWith("-R");
@@ -113,26 +138,17 @@ class MemlinkParallelStreamsTest {
     @Timeout(60)
     void reverseUdpWithACountEndsDespiteLoss() throws Exception {
         MemoryLink link = new MemoryLink(1500);
-        NetworkStack serverStack = new NetworkStack(link.endA(),
-                InterfaceConfig.parse("02:00:00:00:00:01", "10.0.0.1/24", null));
-        NetworkStack clientStack = new NetworkStack(
-                new FaultInjector(link.endB(), FaultInjector.Options.none(7).withLoss(5)),
-                InterfaceConfig.parse("02:00:00:00:00:02", "10.0.0.2/24", null));
-        InetSocketAddress bind = new InetSocketAddress(InetAddress.getByName("10.0.0.1"), 5201);
-        try (StackRunner runner = StackRunner.start(serverStack, clientStack);
-                var server = new RunningServer(Iperf3InteropTest.testServerOptions(),
-                        new UserspaceTransport(serverStack), bind)) {
-            Iperf3Client client = new Iperf3Client(new UserspaceTransport(clientStack),
-                    new Iperf3Client.Options(false, false, 10_000));
+        try (Endpoints net = new Endpoints(link.endA(),
+                new FaultInjector(link.endB(), FaultInjector.Options.none(7).withLoss(5)))) {
             TestSpec spec = new TestSpec(Protocol.UDP, LENGTH, 0, 1000, 0, 0, 20_000_000, 1, true, false,
                     null, null, false);
-            StreamResult s = client.run(bind, spec, null).result().streams().get(0);
+            StreamResult s = net.client.run(net.bind, spec, null).result().streams().get(0);
             assertEquals(1000, s.sentPackets());
             assertTrue(s.udp().lostPackets() > 0, s.toString());
             // Lost ones before the last received count in the stream; a lost tail counts as never received.
             assertTrue(s.udp().packets() - s.udp().lostPackets() < 1000, s.toString());
             assertEquals((s.udp().packets() - s.udp().lostPackets()) * LENGTH, s.received().bytes(), s.toString());
-            assertNull(runner.failure());
+            assertNull(net.runner.failure());
         }
     }
 }
