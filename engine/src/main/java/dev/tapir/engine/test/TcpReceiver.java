@@ -50,6 +50,7 @@ public final class TcpReceiver implements Runnable {
     @Override
     public void run() {
         counters.markStart(System.nanoTime());
+        long lastData = 0;
         try {
             connection.wakeReaderAt(WAKE_AT_BYTES);
             while (!stop.stopped()) {
@@ -63,12 +64,14 @@ public final class TcpReceiver implements Runnable {
                         verifier.onStreamBytes(buffer, 0, n);
                     }
                     counters.addBytes(n);
+                    lastData = System.nanoTime();
                 }
             }
         } catch (IOException e) {
             failure = e;
         } finally {
-            counters.markEnd(System.nanoTime());
+            // The stream ended with its last byte: the wait for a stop or the FIN after it is not part of it.
+            counters.markEnd(lastData != 0 ? lastData : System.nanoTime());
         }
     }
 

@@ -14,6 +14,8 @@ import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /** The loops' counting and stopping logic against in-memory connections that take and give odd-sized pieces. */
@@ -162,6 +164,42 @@ class LoopsInMemoryTest {
         receiver.run();
         assertEquals(3_000_001, counters.bytes());
         assertTrue(receiver.endOfStream());
+    }
+
+    /**
+     * A stream whose FIN comes long after its last byte (a quiet gap, as when a server drains to the FIN): the stream
+     * ends at the last byte, the wait is not counted.
+     */
+    @Test
+    void tcpReceiverEndsTheStreamAtItsLastByteNotAtTheLateFin() {
+        long quietNanos = 200_000_000L;
+        FixedSource bytes = new FixedSource(1_000_000, 100_000);
+        long[] lastByteNanos = new long[1];
+        StreamConnection lateFin = new PatternSink(1, 100_000) {
+            long quietUntil;
+
+            @Override
+            public int read(MemorySegment dst, long offset, int length, int timeoutMillis) {
+                if (bytes.given < bytes.total) {
+                    int n = bytes.read(dst, offset, length, timeoutMillis);
+                    lastByteNanos[0] = System.nanoTime();
+                    quietUntil = lastByteNanos[0] + quietNanos;
+                    return n;
+                }
+                if (System.nanoTime() - quietUntil < 0) {
+                    LockSupport.parkNanos(Math.min(quietNanos, TimeUnit.MILLISECONDS.toNanos(timeoutMillis)));
+                    return 0;
+                }
+                return EOF;
+            }
+        };
+        StreamCounters counters = new StreamCounters();
+        TcpReceiver receiver = new TcpReceiver(lateFin, counters, new StopSignal());
+        receiver.run();
+        assertEquals(1_000_000, counters.bytes());
+        assertTrue(receiver.endOfStream());
+        long afterLastByte = counters.endNanos() - lastByteNanos[0];
+        assertTrue(afterLastByte >= 0 && afterLastByte < quietNanos / 4, "ended " + afterLastByte + " ns after the last byte");
     }
 
     /** Takes at most {@code room} datagrams per send and records their sequence numbers. */
