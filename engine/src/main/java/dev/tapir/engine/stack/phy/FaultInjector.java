@@ -17,7 +17,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * delayed or duplicated whole, as one frame. A corrupted frame loses its checksum flags, so the stack checks (and
  * drops) it instead of trusting a checksum the corruption invalidated. Offloads pass through.
  */
-public final class FaultInjector implements Device {
+public final class FaultInjector extends ForwardingDevice {
     /**
      * What to inject. Percentages are 0..100 per received frame.
      *
@@ -96,7 +96,6 @@ public final class FaultInjector implements Device {
     private static final int DEFAULT_DELAY_LINE_BYTES = 32 << 20;
     private static final int PER_MILLION = 1_000_000;
 
-    private final Device inner;
     private final SplittableRandom random;
     private final int lossPpm;
     private final int duplicatePpm;
@@ -134,7 +133,7 @@ public final class FaultInjector implements Device {
     }
 
     public FaultInjector(Device inner, Options options, int delaySlots) {
-        this.inner = inner;
+        super(inner);
         this.random = new SplittableRandom(options.seed());
         this.lossPpm = ppm(options.lossPercent());
         this.duplicatePpm = ppm(options.duplicatePercent());
@@ -157,16 +156,6 @@ public final class FaultInjector implements Device {
 
     public LiveCounters<Fault> counters() {
         return counters;
-    }
-
-    @Override
-    public int mtu() {
-        return inner.mtu();
-    }
-
-    @Override
-    public DeviceOffloads offloads() {
-        return inner.offloads();
     }
 
     @Override
@@ -288,36 +277,5 @@ public final class FaultInjector implements Device {
         counters.increment(Fault.DELIVERED);
         delivered++;
         downstream.onFrame(buffer, offset, length, flags);
-    }
-
-    @Override
-    public int claim(int length) {
-        return inner.claim(length);
-    }
-
-    @Override
-    public MutableDirectBuffer transmitBuffer() {
-        return inner.transmitBuffer();
-    }
-
-    @Override
-    public void offloadTransmit(int offset, int checksumStart, int checksumOffset, int headerLength,
-            int segmentSize) {
-        inner.offloadTransmit(offset, checksumStart, checksumOffset, headerLength, segmentSize);
-    }
-
-    @Override
-    public void commit(long nowNanos, int offset) {
-        inner.commit(nowNanos, offset);
-    }
-
-    @Override
-    public void abort(int offset) {
-        inner.abort(offset);
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 }

@@ -8,14 +8,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 
 /**
  * Wraps any device and records every frame, received and sent, in a classic libpcap file (LINKTYPE_ETHERNET,
  * microsecond timestamps) that Wireshark and tshark open. Records collect in an off-heap buffer written out when full
  * and on {@link #close}. Timestamps are the stack's clock shifted to the wall clock as it was at construction.
  */
-public final class PcapWriter implements Device {
+public final class PcapWriter extends ForwardingDevice {
     public static final int MAGIC_MICROSECONDS = 0xa1b2c3d4;
     public static final int LINKTYPE_ETHERNET = 1;
     /** tcpdump's default: room for a whole 64 KiB super-frame. */
@@ -26,7 +25,6 @@ public final class PcapWriter implements Device {
     /** Frames claimed but not yet committed that the writer can track at once. */
     private static final int MAX_OUTSTANDING_CLAIMS = 64;
 
-    private final Device inner;
     private final FileChannel channel;
     private final ByteBuffer out;
     private final long wallClockOffsetNanos;
@@ -49,7 +47,7 @@ public final class PcapWriter implements Device {
      * @param wallClockOffsetNanos added to the stack's clock to give the epoch time written in each record
      */
     public PcapWriter(Device inner, Path file, long wallClockOffsetNanos) throws IOException {
-        this.inner = inner;
+        super(inner);
         this.wallClockOffsetNanos = wallClockOffsetNanos;
         this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE);
@@ -66,16 +64,6 @@ public final class PcapWriter implements Device {
     /** Writes to the file that failed; after the first, capture stops and the link goes on. */
     public long writeFailures() {
         return writeFailures;
-    }
-
-    @Override
-    public int mtu() {
-        return inner.mtu();
-    }
-
-    @Override
-    public DeviceOffloads offloads() {
-        return inner.offloads();
     }
 
     @Override
@@ -104,17 +92,6 @@ public final class PcapWriter implements Device {
             claims++;
         }
         return offset;
-    }
-
-    @Override
-    public MutableDirectBuffer transmitBuffer() {
-        return inner.transmitBuffer();
-    }
-
-    @Override
-    public void offloadTransmit(int offset, int checksumStart, int checksumOffset, int headerLength,
-            int segmentSize) {
-        inner.offloadTransmit(offset, checksumStart, checksumOffset, headerLength, segmentSize);
     }
 
     @Override
