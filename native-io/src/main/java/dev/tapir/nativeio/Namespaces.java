@@ -90,23 +90,10 @@ public final class Namespaces {
      */
     public static <T> T callIn(String name, Task<T> task) throws IOException {
         AtomicReference<T> result = new AtomicReference<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread thread = Thread.ofPlatform().name("netns-" + name).unstarted(() -> {
-            try {
-                enter(name);
-                result.set(task.run());
-            } catch (Throwable t) {
-                failure.set(t);
-            }
+        Throwable t = runOnOwnThread("netns-" + name, "waiting for work in network namespace " + name, () -> {
+            enter(name);
+            result.set(task.run());
         });
-        thread.start();
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for work in network namespace " + name);
-        }
-        Throwable t = failure.get();
         if (t instanceof IOException e) {
             throw e;
         }
@@ -152,14 +139,39 @@ public final class Namespaces {
         }
         Path target = RUN_DIR.resolve(name);
         Libc.close(Libc.open(target.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC | O_CREAT | O_EXCL, 0));
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread thread = Thread.ofPlatform().name("netns-create-" + name).unstarted(() -> {
+        Throwable t = runOnOwnThread("netns-create-" + name, "creating network namespace " + name, () -> {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment cap = capture();
                 check("unshare", (int) UNSHARE.invokeExact(cap, CLONE_NEWNET), cap);
                 check("mount", (int) MOUNT.invokeExact(cap, arena.allocateFrom("/proc/thread-self/ns/net"),
                         arena.allocateFrom(target.toString()), arena.allocateFrom("none"), MS_BIND,
                         MemorySegment.NULL), cap);
+            }
+        });
+        if (t != null) {
+            removeMountPoint(target);
+            if (t instanceof SyscallException e) {
+                throw e;
+            }
+            throw NativeRuntime.unexpected(t);
+        }
+    }
+
+    /** What {@link #runOnOwnThread} runs. */
+    private interface ThreadBody {
+        void run() throws Throwable;
+    }
+
+    /**
+     * Runs {@code body} on a new platform thread and waits for it; returns what it threw, or null. A thread that
+     * unshares or enters a namespace ends with the work, so none of the caller's threads changes namespace.
+     */
+    private static Throwable runOnOwnThread(String threadName, String doing, ThreadBody body)
+            throws InterruptedIOException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread thread = Thread.ofPlatform().name(threadName).unstarted(() -> {
+            try {
+                body.run();
             } catch (Throwable t) {
                 failure.set(t);
             }
@@ -169,16 +181,9 @@ public final class Namespaces {
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while creating network namespace " + name);
+            throw new InterruptedIOException("interrupted while " + doing);
         }
-        Throwable t = failure.get();
-        if (t != null) {
-            removeMountPoint(target);
-            if (t instanceof SyscallException e) {
-                throw e;
-            }
-            throw NativeRuntime.unexpected(t);
-        }
+        return failure.get();
     }
 
     /**
