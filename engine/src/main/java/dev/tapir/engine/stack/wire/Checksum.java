@@ -1,13 +1,17 @@
 package dev.tapir.engine.stack.wire;
 
+import dev.tapir.nativeio.AddressSpace;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
-import org.agrona.UnsafeApi;
 
 /** The Internet checksum (RFC 1071) over buffers, and the IPv4 pseudo-header sum TCP and UDP add to it. */
 public final class Checksum {
     private static final long LOW_32 = 0xffff_ffffL;
     private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private Checksum() {
     }
@@ -18,47 +22,43 @@ public final class Checksum {
      *
      * <p>Why it is fast: the ones' complement sum is the same whatever the byte order, swapped (RFC 1071 §2(B)), so
      * the loop reads words in the machine's order (no byte swap per word) and, on a little-endian machine, swaps the
-     * folded result once. Since 2^16 = 1 modulo 0xffff, 32-bit words can be added as they are: each load is a
-     * zero-extending 32-bit read and one add (two instructions per 4 bytes), into one of four accumulators (four
-     * chains the CPU runs side by side); a long holds 2^31 such adds, far beyond any frame. The loop counts an int
-     * up to a bound fixed before it starts, so C2 unrolls it as a counted loop (a pointer-compare loop runs about
-     * half as fast). One bounds check covers the range, then the reads go straight to memory.
+     * folded result once. Since 2^16 = 1 modulo 0xffff, 32-bit words can be added as they are, zero-extended into a
+     * long (which holds 2^31 such adds, far beyond any frame). The loop is a counted loop of
+     * {@link MemorySegment} reads, which C2 turns into vector loads and adds (several times faster than the same loop
+     * over {@code Unsafe} reads, which it does not vectorize). One bounds check covers the range, then the reads go
+     * straight to memory: off-heap through {@link AddressSpace#ALL}, on-heap through a segment over the array.
      */
     public static long add(long sum, DirectBuffer buffer, int offset, int length) {
         buffer.boundsCheck(offset, length);
         byte[] array = buffer.byteArray();
-        long address = buffer.addressOffset() + offset;
-        long a = 0;
-        long b = 0;
-        long c = 0;
-        long d = 0;
-        int blocks = length >>> 4;
-        for (int i = 0; i < blocks; i++) {
-            long at = address + ((long) i << 4);
-            a += UnsafeApi.getInt(array, at) & LOW_32;
-            b += UnsafeApi.getInt(array, at + 4) & LOW_32;
-            c += UnsafeApi.getInt(array, at + 8) & LOW_32;
-            d += UnsafeApi.getInt(array, at + 12) & LOW_32;
-        }
-        a += b + c + d;
-        address += (long) blocks << 4;
-        long end = address + (length & 15);
-        while (end - address >= 4) {
-            a += UnsafeApi.getInt(array, address) & LOW_32;
-            address += 4;
-        }
-        if (end - address >= 2) {
-            a += UnsafeApi.getShort(array, address) & 0xffff;
-            address += 2;
-        }
+        long a = array == null
+                ? nativeSum(AddressSpace.ALL, buffer.addressOffset() + offset, length)
+                : nativeSum(MemorySegment.ofArray(array), buffer.wrapAdjustment() + offset, length);
         if (!LITTLE_ENDIAN) {
-            return sum + a + (address < end ? (UnsafeApi.getByte(array, address) & 0xff) << 8 : 0);
-        }
-        if (address < end) {
-            a += UnsafeApi.getByte(array, address) & 0xff;
+            return sum + a;
         }
         int folded = fold(a);
         return sum + (((folded & 0xff) << 8) | (folded >>> 8));
+    }
+
+    /** Sum of {@code memory[offset, offset + length)} as 16-bit words in the machine's byte order, unfolded. */
+    private static long nativeSum(MemorySegment memory, long offset, int length) {
+        long a = 0;
+        int words = length >>> 2;
+        for (int i = 0; i < words; i++) {
+            a += memory.get(INT, offset + ((long) i << 2)) & LOW_32;
+        }
+        long at = offset + ((long) words << 2);
+        if ((length & 2) != 0) {
+            a += memory.get(SHORT, at) & 0xffff;
+            at += 2;
+        }
+        if ((length & 1) != 0) {
+            // An odd last byte is the high byte of a zero-padded big-endian word: the first byte in memory.
+            int last = memory.get(ValueLayout.JAVA_BYTE, at) & 0xff;
+            a += LITTLE_ENDIAN ? last : last << 8;
+        }
+        return a;
     }
 
     /** The IPv4 pseudo-header of TCP/UDP (RFC 9293 §3.1): addresses, protocol and L4 length, unfolded. */
