@@ -1,27 +1,31 @@
 package dev.tapir.engine.stack;
 
 import dev.tapir.engine.stack.tcp.TcpSocket;
+import dev.tapir.engine.stack.tcp.UserWakeup;
 import dev.tapir.engine.transport.StreamConnection;
 import dev.tapir.engine.transport.TcpStats;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
-import org.agrona.concurrent.IdleStrategy;
+import java.util.function.BooleanSupplier;
 
 /**
  * A TCP connection of the userspace stack. Reads and writes copy between the caller's segment and the socket's rings
- * (the only copy on the user side); the reading and the writing thread each wait with their own idle strategy.
+ * (the only copy on the user side); the reading and the writing thread each wait on their own {@link UserWakeup}:
+ * spin, yield, then park until the stack thread has news.
  */
 final class UserspaceStreamConnection implements StreamConnection {
     private final TcpSocket socket;
     private final InetSocketAddress localAddress;
     private final InetSocketAddress remoteAddress;
-    private final IdleStrategy readIdle = UserspaceTransport.idleStrategy();
-    private final IdleStrategy writeIdle = UserspaceTransport.idleStrategy();
+    private final BooleanSupplier readReady;
+    private final BooleanSupplier writeReady;
 
     UserspaceStreamConnection(TcpSocket socket) {
         this.socket = socket;
+        this.readReady = socket::readReady;
+        this.writeReady = socket::writeReady;
         this.localAddress = UserspaceTransport.endpoint(socket.localAddress(), socket.localPort());
         this.remoteAddress = UserspaceTransport.endpoint(socket.remoteAddress(), socket.remotePort());
     }
@@ -34,7 +38,8 @@ final class UserspaceStreamConnection implements StreamConnection {
             return written;
         }
         long deadline = UserspaceTransport.deadline(timeoutMillis);
-        writeIdle.reset();
+        UserWakeup wakeup = socket.writeWakeup();
+        wakeup.reset();
         while (true) {
             if (written < 0) {
                 throw new SocketException(socket.isReset() ? "connection reset" : "connection closed for sending");
@@ -42,7 +47,7 @@ final class UserspaceStreamConnection implements StreamConnection {
             if (UserspaceTransport.expired(deadline)) {
                 return 0;
             }
-            writeIdle.idle();
+            wakeup.idle(writeReady, deadline);
             written = socket.write(src, offset, length);
             if (written > 0) {
                 return written;
@@ -57,7 +62,8 @@ final class UserspaceStreamConnection implements StreamConnection {
             return read;
         }
         long deadline = UserspaceTransport.deadline(timeoutMillis);
-        readIdle.reset();
+        UserWakeup wakeup = socket.readWakeup();
+        wakeup.reset();
         while (true) {
             if (read < 0) {
                 if (socket.isReset()) {
@@ -68,7 +74,7 @@ final class UserspaceStreamConnection implements StreamConnection {
             if (UserspaceTransport.expired(deadline)) {
                 return 0;
             }
-            readIdle.idle();
+            wakeup.idle(readReady, deadline);
             read = socket.read(dst, offset, length);
             if (read > 0) {
                 return read;

@@ -2,26 +2,29 @@ package dev.tapir.engine.stack;
 
 import dev.tapir.engine.stack.tcp.TcpListener;
 import dev.tapir.engine.stack.tcp.TcpSocket;
+import dev.tapir.engine.stack.tcp.UserWakeup;
 import dev.tapir.engine.transport.StreamConnection;
 import dev.tapir.engine.transport.StreamListener;
 import java.net.InetSocketAddress;
-import org.agrona.concurrent.IdleStrategy;
+import java.util.function.BooleanSupplier;
 
 /** A listening TCP port of the userspace stack; one user thread accepts. */
 final class UserspaceStreamListener implements StreamListener {
     private final TcpListener listener;
     private final InetSocketAddress localAddress;
-    private final IdleStrategy idle = UserspaceTransport.idleStrategy();
+    private final BooleanSupplier acceptReady;
 
     UserspaceStreamListener(TcpListener listener, InetSocketAddress localAddress) {
         this.listener = listener;
+        this.acceptReady = listener::acceptReady;
         this.localAddress = localAddress;
     }
 
     @Override
     public StreamConnection accept(int timeoutMillis) {
         long deadline = UserspaceTransport.deadline(timeoutMillis);
-        idle.reset();
+        UserWakeup wakeup = listener.acceptWakeup();
+        wakeup.reset();
         while (true) {
             TcpSocket socket = listener.accept();
             if (socket != null) {
@@ -30,7 +33,7 @@ final class UserspaceStreamListener implements StreamListener {
             if (listener.isClosed() || UserspaceTransport.expired(deadline)) {
                 return null;
             }
-            idle.idle();
+            wakeup.idle(acceptReady, deadline);
         }
     }
 

@@ -245,6 +245,7 @@ public final class TcpLayer {
     public int poll(long nowNanos, IpOutput out) {
         int sent = sendResets(nowNanos, out);
         for (int i = 0; i < listenerCount; i++) {
+            listenerList[i].wakeAcceptor();
             if (listenerList[i].isClosed()) {
                 listeners[listenerList[i].port()] = null;
                 listenerList[i] = listenerList[--listenerCount];
@@ -255,6 +256,7 @@ public final class TcpLayer {
         for (int i = 0; i < socketCount; i++) {
             TcpSocket s = sockets[i];
             sent += s.transmit(nowNanos, out);
+            s.wakeUser();
             if (s.finished()) {
                 sockets[i] = sockets[--socketCount];
                 sockets[socketCount] = null;

@@ -14,8 +14,11 @@ public final class TcpListener {
     private final int maxHalfOpen;
     private final TcpConfig config;
     private final OneToOneConcurrentArrayQueue<TcpSocket> accepted;
+    private final UserWakeup acceptWakeup = new UserWakeup();
     private volatile boolean closed;
     private int halfOpen;
+    /** A connection was queued since the last {@link #wakeAcceptor}. */
+    private boolean queued;
 
     TcpListener(int port, int backlog, int maxHalfOpen, TcpConfig config) {
         this.port = port;
@@ -32,6 +35,16 @@ public final class TcpListener {
     /** User thread: the next established connection, or null if none is waiting. Never blocks. */
     public TcpSocket accept() {
         return accepted.poll();
+    }
+
+    /** User thread: true when {@link #accept} would return a connection, or the listener is closed. */
+    public boolean acceptReady() {
+        return !accepted.isEmpty() || closed;
+    }
+
+    /** How the accepting user thread waits for {@link #acceptReady}. */
+    public UserWakeup acceptWakeup() {
+        return acceptWakeup;
     }
 
     /** User thread: stops accepting; the stack thread drops the listener at its next poll. */
@@ -70,6 +83,16 @@ public final class TcpListener {
 
     /** Stack thread: queues an established connection; false if the backlog is full. */
     boolean offer(TcpSocket socket) {
-        return accepted.size() < backlog && accepted.offer(socket);
+        boolean offered = accepted.size() < backlog && accepted.offer(socket);
+        queued |= offered;
+        return offered;
+    }
+
+    /** Stack thread: wakes the accepting user thread if a connection was queued since the last call. */
+    void wakeAcceptor() {
+        if (queued) {
+            queued = false;
+            acceptWakeup.wake();
+        }
     }
 }

@@ -55,6 +55,8 @@ public final class TcpSocket {
     private final SackScoreboard scoreboard = new SackScoreboard(MAX_SACKED_RANGES);
     private final Assembler outOfOrder = new Assembler(MAX_OUT_OF_ORDER_RANGES);
     private final TcpOptions txOptions = new TcpOptions();
+    private final UserWakeup readWakeup = new UserWakeup();
+    private final UserWakeup writeWakeup = new UserWakeup();
 
     private volatile TcpState state;
     private volatile boolean reset;
@@ -88,6 +90,8 @@ public final class TcpSocket {
     private long peerFinOffset = -1;
     private boolean receiveClosed;
     private boolean ackNow;
+    /** Something a user thread may wait for happened (bytes, room, FIN, close) since the last {@link #wakeUser}. */
+    private boolean userNews;
     /** Extra duplicate ACKs owed: one per out-of-order segment beyond the first in a batch (RFC 5681 §4.2). */
     private int duplicateAcksOwed;
     private long ackDeadline = NEVER;
@@ -172,6 +176,27 @@ public final class TcpSocket {
             return receiveRing.readableBytes() == 0 ? -1 : receiveRing.read(dst, offset, length);
         }
         return 0;
+    }
+
+    /** User thread: true when {@link #read} would not return 0 (bytes, end of stream or a reset are waiting). */
+    public boolean readReady() {
+        return receiveRing.readableBytes() > 0 || finReceived || reset;
+    }
+
+    /** User thread: true when {@link #write} would not return 0 (room in the ring, or the connection cannot send). */
+    public boolean writeReady() {
+        return sendRing.writableBytes() > 0 || shutdownRequested || closeRequested || reset
+                || state == TcpState.CLOSED;
+    }
+
+    /** How the reading user thread waits for {@link #readReady}. */
+    public UserWakeup readWakeup() {
+        return readWakeup;
+    }
+
+    /** How the writing user thread waits for {@link #writeReady}. */
+    public UserWakeup writeWakeup() {
+        return writeWakeup;
     }
 
     /** User thread: asks for a FIN after everything written so far; reading goes on. */
@@ -577,6 +602,7 @@ public final class TcpSocket {
         long acked = ackOffset - sndUna;
         long dataAckedTo = finOffset >= 0 ? Math.min(ackOffset, finOffset) : ackOffset;
         sendRing.publishHead(dataAckedTo - 1);
+        userNews = true;
         sndUna = ackOffset;
         if (sndNxt < sndUna) {
             sndNxt = sndUna;
@@ -656,6 +682,7 @@ public final class TcpSocket {
             counters.add(TcpCounters.CONN_BYTES_RECEIVED, next - rcvNxt);
             rcvNxt = next;
             receiveRing.publishTail(next - 1);
+            userNews = true;
             if (filledHole || config.delayedAckNanos == 0 || rcvNxt - lastAckSent >= 2L * advertisedMss) {
                 ackNow = true;
             } else if (ackDeadline == NEVER) {
@@ -675,6 +702,7 @@ public final class TcpSocket {
     private void receiveFin(long nowNanos) {
         rcvNxt++;
         finReceived = true;
+        userNews = true;
         ackNow = true;
         switch (state) {
             case SYN_RECEIVED, ESTABLISHED -> state = TcpState.CLOSE_WAIT;
@@ -721,6 +749,7 @@ public final class TcpSocket {
         synNeeded = false;
         ackNow = false;
         state = TcpState.CLOSED;
+        userNews = true;
         layer.onClosed(this);
     }
 
@@ -742,6 +771,15 @@ public final class TcpSocket {
         }
         long d = Math.min(ackDeadline, Math.min(persistDeadline, timeWaitDeadline));
         return persisting ? d : Math.min(d, retransmitTimer.deadline());
+    }
+
+    /** Wakes the user threads parked on this socket if there was news for them since the last call. */
+    void wakeUser() {
+        if (userNews) {
+            userNews = false;
+            readWakeup.wake();
+            writeWakeup.wake();
+        }
     }
 
     /** True when the layer may forget the socket. */
