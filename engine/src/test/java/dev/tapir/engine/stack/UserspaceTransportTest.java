@@ -1,6 +1,7 @@
 package dev.tapir.engine.stack;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +13,7 @@ import dev.tapir.engine.stack.phy.FaultInjector;
 import dev.tapir.engine.stack.phy.MemoryLink;
 import dev.tapir.engine.stack.stats.StackCounter;
 import dev.tapir.engine.stack.tcp.TcpCounters;
+import dev.tapir.engine.stack.tcp.UserWakeup;
 import dev.tapir.engine.stack.wire.Ipv4Address;
 import dev.tapir.engine.transport.DatagramBatch;
 import dev.tapir.engine.transport.DatagramEndpoint;
@@ -31,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -119,6 +122,99 @@ class UserspaceTransportTest {
             assertEquals(0, net.b.counters().get(StackCounter.IPV4_BAD_HEADER_CHECKSUM));
             assertTrue(net.b.counters().get(StackCounter.TCP_DELIVERED) > (16 << 20) / 1460);
         }
+    }
+
+    /**
+     * Calls that wait without a timeout park on the socket's UserWakeup once spinning is over; each is released by
+     * what it waits for: a connection to accept, bytes to read, room to write, the end of the stream.
+     */
+    @Test
+    @Timeout(60)
+    void waitsWithoutTimeoutParkAndAreReleasedByTheStack() throws Exception {
+        try (LinkedStacks net = new LinkedStacks(); StackRunner runner = StackRunner.start(net.a, net.b);
+                Arena arena = Arena.ofShared()) {
+            UserspaceTransport clientSide = new UserspaceTransport(net.a);
+            StreamListener listener = new UserspaceTransport(net.b).listen(B_5201, StreamOptions.DEFAULT);
+            Waiting<StreamConnection> accepted = async(() -> listener.accept(-1));
+            awaitParked(accepted);
+            StreamConnection client = clientSide.connect(B_5201, A, StreamOptions.DEFAULT, 5_000);
+            StreamConnection server = accepted.get();
+            assertEquals(client.localAddress(), server.remoteAddress());
+
+            MemorySegment in = arena.allocate(8 << 20);
+            Waiting<Integer> read = async(() -> server.read(in, 0, 100, -1));
+            awaitParked(read);
+            MemorySegment out = arena.allocate(8 << 20);
+            out.set(ValueLayout.JAVA_BYTE, 0, (byte) 42);
+            assertEquals(1, client.write(out, 0, 1, -1));
+            assertEquals(1, read.get());
+            assertEquals((byte) 42, in.get(ValueLayout.JAVA_BYTE, 0));
+
+            // Fill the send ring and the peer's window, then a write has to wait for the reader to make room.
+            long written = 0;
+            for (int idle = 0; idle < 20; ) {
+                int n = client.write(out, 0, (int) out.byteSize(), 0);
+                written += n;
+                idle = n > 0 ? 0 : idle + 1;
+                if (n == 0) {
+                    Thread.sleep(5);
+                }
+            }
+            Waiting<Integer> write = async(() -> client.write(out, 0, 1000, -1));
+            awaitParked(write);
+            long drained = 0;
+            while (drained < written) {
+                drained += server.read(in, 0, (int) Math.min(in.byteSize(), written - drained), 10_000);
+            }
+            assertEquals(1000, write.get());
+            assertEquals(1000, server.read(in, 0, 1000, 10_000));
+
+            Waiting<Integer> end = async(() -> server.read(in, 0, 100, -1));
+            awaitParked(end);
+            client.shutdownOutput();
+            assertEquals(StreamConnection.EOF, end.get());
+            client.close();
+            server.close();
+            listener.close();
+            assertNull(runner.failure());
+        }
+    }
+
+    /** A call that may throw. */
+    private interface Call<T> {
+        T call() throws IOException;
+    }
+
+    /** A call running on its own thread. */
+    private record Waiting<T>(Thread thread, CompletableFuture<T> result) {
+        T get() throws Exception {
+            return result.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static <T> Waiting<T> async(Call<T> call) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread thread = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                result.complete(call.call());
+            } catch (IOException | RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return new Waiting<>(thread, result);
+    }
+
+    /** Returns once {@code call}'s thread is parked on a UserWakeup; fails if the call finished instead. */
+    private static void awaitParked(Waiting<?> call) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!call.result().isDone() && System.nanoTime() < deadline) {
+            if (LockSupport.getBlocker(call.thread()) instanceof UserWakeup) {
+                return;
+            }
+            Thread.sleep(1);
+        }
+        assertFalse(call.result().isDone(), "the call should still be waiting");
+        throw new AssertionError("the call's thread did not park on a UserWakeup within 10 s");
     }
 
     /**
