@@ -54,7 +54,8 @@ public final class NetworkStack implements Agent, AutoCloseable {
         this.udp = new UdpLayer(counters);
         this.tcp = new TcpLayer(config.address(), tcpDefaults);
         networkInterface.udpHandler(udp);
-        networkInterface.tcpHandler(tcp::onSegment);
+        networkInterface.tcpHandler((nowNanos, source, destination, buffer, offset, length, checksumTrusted) ->
+                tcp.onSegment(nowNanos, source, destination, buffer, offset, length, checksumTrusted, networkInterface));
     }
 
     /** One duty cycle at the real clock. */

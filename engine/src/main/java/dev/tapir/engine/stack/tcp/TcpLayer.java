@@ -152,10 +152,11 @@ public final class TcpLayer {
      * One received TCP packet {@code buffer[offset, offset + length)} from {@code sourceIp} to
      * {@code destinationIp}; it is valid only during the call. Its checksum is checked unless
      * {@code checksumTrusted}. It may be a super-frame of many MSS (a peer's TSO, GRO): it is taken as the one segment
-     * it is. Bad segments are counted and dropped.
+     * it is. Bad segments are counted and dropped. A connection that has taken {@link TcpSocket#ACK_BATCH_BYTES} since
+     * its last ACK answers through {@code out} at once rather than at the end of the receive batch (see there).
      */
     public void onSegment(long nowNanos, int sourceIp, int destinationIp, DirectBuffer buffer, int offset, int length,
-            boolean checksumTrusted) {
+            boolean checksumTrusted, IpOutput out) {
         counters.increment(TcpCounters.SEGMENTS_IN);
         if (!rx.wrap(buffer, offset, length)) {
             counters.increment(TcpCounters.DROPPED_MALFORMED);
@@ -174,6 +175,9 @@ public final class TcpLayer {
         TcpSocket s = table.get(ConnectionTable.key(sourceIp, sourcePort, destinationPort));
         if (s != null && s.localAddress() == destinationIp) {
             s.onSegment(nowNanos, rx, rxOptions);
+            if (s.ackBatchFull()) {
+                s.transmit(nowNanos, out);
+            }
             return;
         }
         TcpListener l = listeners[destinationPort];

@@ -32,6 +32,14 @@ public final class TcpSocket {
     /** Segments one socket may send per poll, so one connection cannot starve the receive path. */
     private static final int MAX_BURST = 64;
     private static final long NEVER = Long.MAX_VALUE;
+    /**
+     * Unacknowledged received bytes after which a connection ACKs in the middle of a receive batch. It otherwise ACKs
+     * once per batch (up to {@code NetworkStack.RECEIVE_BATCH} frames: a stretch ACK, which RFC 9293 §3.8.6.3 allows,
+     * saves a frame per two segments when the receiver is the bottleneck); but a batch of super-frames (TSO, GRO) or a
+     * long queue would hold the ACK back for megabytes while the sender sits with its window in flight. 64 KiB is the
+     * most one Linux GRO packet makes it acknowledge.
+     */
+    public static final int ACK_BATCH_BYTES = 64 * 1024;
 
     private final TcpLayer layer;
     private final TcpListener listener;
@@ -763,6 +771,11 @@ public final class TcpSocket {
     }
 
     // ---------------------------------------------------------------- stack thread: output and timers
+
+    /** Stack thread: an ACK is owed for at least {@link #ACK_BATCH_BYTES} of in-order data. */
+    boolean ackBatchFull() {
+        return ackNow && rcvNxt - lastAckSent >= ACK_BATCH_BYTES;
+    }
 
     /** Earliest time this socket needs a poll for its timers, 0 if it has output due now. */
     long nextDeadline() {

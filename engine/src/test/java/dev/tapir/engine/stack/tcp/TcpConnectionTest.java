@@ -98,6 +98,40 @@ class TcpConnectionTest {
     }
 
     @Test
+    void aBatchOfSegmentsIsAcknowledgedEvery64KiBNotOnlyAtItsEnd() {
+        TwoLayerNetwork net = new TwoLayerNetwork(config());
+        TcpSocket[] pair = net.connect(5001, config(), config());
+        assertTransfer(net, pair[0], pair[1], 2 << 20); // opens A's congestion window to B's whole 256 KiB window
+        net.captured.clear();
+        MemorySegment data = Arena.ofAuto().allocate(256 * 1024);
+        int written = pair[0].write(data, 0, 256 * 1024);
+        // A sends its window at one instant, so it reaches B as one batch of segments between two of B's polls, as a
+        // queue of frames reaches a stack.
+        assertTrue(net.runUntil(() -> pair[1].readableBytes() == written, SECOND));
+        net.runFor(SECOND / 100); // B's poll after the batch sends the last ACK
+        List<TcpSegment> fromA = net.sentBy(ADDRESS_A);
+        long sentAt = -1;
+        int burst = 0;
+        for (TwoLayerNetwork.Packet p : net.captured) { // a captured packet's deliverAt is when it was sent
+            if (p.source() == ADDRESS_A && (sentAt < 0 || p.deliverAt() == sentAt)) {
+                sentAt = p.deliverAt();
+                burst++;
+            }
+        }
+        assertTrue(burst * 1448L > TcpSocket.ACK_BATCH_BYTES + 1448, "one burst of " + burst + " segments");
+        int previous = fromA.get(0).sequenceNumber();
+        int acks = 0;
+        for (TcpSegment ack : net.sentBy(ADDRESS_B)) {
+            int acked = ack.acknowledgmentNumber() - previous;
+            assertTrue(acked <= TcpSocket.ACK_BATCH_BYTES + 1448, "one ACK covered " + acked + " bytes");
+            previous = ack.acknowledgmentNumber();
+            acks++;
+        }
+        assertEquals(fromA.get(0).sequenceNumber() + written, previous);
+        assertTrue(acks >= written / (TcpSocket.ACK_BATCH_BYTES + 1448), acks + " ACKs");
+    }
+
+    @Test
     void activeCloseVisitsFinWait1FinWait2TimeWaitAndPassiveCloseWaitLastAck() {
         TwoLayerNetwork net = new TwoLayerNetwork(config());
         TcpSocket[] pair = net.connect(5001, config(), config());

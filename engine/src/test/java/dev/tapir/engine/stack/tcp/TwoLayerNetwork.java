@@ -232,8 +232,9 @@ final class TwoLayerNetwork {
     }
 
     private void deliver(Packet p) {
-        TcpLayer to = p.destination == ADDRESS_A ? a : b;
-        to.onSegment(now, p.source, p.destination, new UnsafeBuffer(p.bytes), 0, p.bytes.length, false);
+        boolean toA = p.destination == ADDRESS_A;
+        (toA ? a : b).onSegment(now, p.source, p.destination, new UnsafeBuffer(p.bytes), 0, p.bytes.length, false,
+                toA ? outA : outB);
     }
 
     /** Captured segments sent by {@code source}, as flyweights. */
