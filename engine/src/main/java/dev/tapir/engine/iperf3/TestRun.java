@@ -36,6 +36,8 @@ final class TestRun implements AutoCloseable {
     private IntervalReporter reporter;
     private ProcessCpu cpu;
     private double[] cpuPercent = {0, 0, 0};
+    /** When the test ended on this side (the client sent TEST_END, the server read it); 0 while it runs. */
+    private long testEndNanos;
 
     /** @param pattern senders send it and receivers check it ({@code --verify}), or null */
     TestRun(TestSpec spec, boolean counter64, VerifyPattern pattern, ReportSink sink) {
@@ -68,15 +70,24 @@ final class TestRun implements AutoCloseable {
         reporter.start();
     }
 
-    /** Stops this side's senders (TCP sends FIN after the last byte). */
+    /** The test ends now: stops this side's senders (TCP sends FIN after the last byte). */
     void stopSending() throws InterruptedException {
+        testEndNanos = System.nanoTime();
+        reporter.endAt(testEndNanos);
         streams.stopSenders();
     }
 
-    /** After TEST_END: receivers drain what is still in flight, then the reporter stops. */
+    /**
+     * After TEST_END: receivers drain what is still in flight, then the reporter stops. The last interval ends where
+     * the streams do ({@link #endNanos}), not when the drain gave up waiting.
+     */
     void finishReceiving() throws InterruptedException {
         streams.drainReceivers(pattern != null && spec.protocol() == Protocol.TCP);
-        reporter.stop(true, true);
+        long end = testEndNanos;
+        for (DataStream s : streams.streams) {
+            end = Math.max(end, endNanos(s));
+        }
+        reporter.stop(true, true, end);
         cpuPercent = cpu.percentSinceStart();
     }
 
@@ -126,10 +137,31 @@ final class TestRun implements AutoCloseable {
         return sum;
     }
 
+    /**
+     * A stream's duration, as iperf3 measures it: from the test's start (not from when its thread got going, which
+     * on a loaded machine can be a tenth of a second later and would inflate the rate) to {@link #endNanos}.
+     */
     private double seconds(DataStream s) {
-        long start = s.counters.startNanos();
+        long start = streams.clock().startNanos();
+        long end = endNanos(s);
+        return s.counters.startNanos() == 0 || end - start < 0 ? 0 : (end - start) / 1e9;
+    }
+
+    /**
+     * Where a stream ends: a sender at its last write, or at the test's end if it was still sending then (a paced
+     * sender notices the stop only when it wakes for its next datagram); a receiver at the test's end, or at its last
+     * byte if that came later (in flight at TEST_END), so a slow UDP stream whose last datagram came early is not
+     * reported as shorter than the test.
+     */
+    private long endNanos(DataStream s) {
         long end = s.counters.endNanos();
-        return start == 0 || end < start ? 0 : (end - start) / 1e9;
+        if (testEndNanos == 0) {
+            return end;
+        }
+        if (s.sending) {
+            return end == 0 || end - testEndNanos > 0 ? testEndNanos : end;
+        }
+        return end == 0 || s.counters.bytes() == 0 || end - testEndNanos < 0 ? testEndNanos : end;
     }
 
     /** The report of this side: local counters for what it did, the peer's results for the other half. */

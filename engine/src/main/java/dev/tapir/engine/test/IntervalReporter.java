@@ -46,6 +46,9 @@ public final class IntervalReporter implements AutoCloseable {
     private volatile boolean flushPartial;
     private volatile boolean keepPartialWithData;
     private volatile long stopNanos;
+    /** Set by {@link #endAt}: no interval ends after {@link #testEndNanos}. */
+    private volatile boolean ended;
+    private volatile long testEndNanos;
     private long lastEndNanos;
 
     public IntervalReporter(TestClock clock, long intervalNanos, List<ReportedStream> streams, ReportSink sink) {
@@ -94,7 +97,16 @@ public final class IntervalReporter implements AutoCloseable {
      * the intervals add up to the totals).
      */
     public void stop(boolean reportPartial, boolean keepPartialWithData) {
-        stopNanos = System.nanoTime();
+        stop(reportPartial, keepPartialWithData, System.nanoTime());
+    }
+
+    /**
+     * Like {@link #stop(boolean, boolean)}, the last interval ending at {@code endNanos} (a {@link System#nanoTime()}
+     * reading, at or after {@link #endAt}) rather than now: a receiver that drained a while after its last byte ends
+     * its report at that byte, so the intervals tile the run the totals cover.
+     */
+    public void stop(boolean reportPartial, boolean keepPartialWithData, long endNanos) {
+        stopNanos = endNanos;
         flushPartial = reportPartial;
         this.keepPartialWithData = keepPartialWithData;
         stopping = true;
@@ -104,6 +116,16 @@ public final class IntervalReporter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The test ended at {@code nanos}: no regular interval is reported past it, so the one still open when the test
+     * ends closes at the end given to {@link #stop(boolean, boolean, long)}, not at a later tick during the drain.
+     */
+    public void endAt(long nanos) {
+        testEndNanos = nanos;
+        ended = true;
+        LockSupport.unpark(thread);
     }
 
     @Override
@@ -126,7 +148,7 @@ public final class IntervalReporter implements AutoCloseable {
         while (true) {
             long wait = next - System.nanoTime();
             if (stopping) {
-                long end = stopNanos;
+                long end = Math.max(stopNanos, lastEndNanos);
                 if (intervalNanos > 0 && flushPartial && end - lastEndNanos > 0
                         && (end - lastEndNanos >= (long) (intervalNanos * MIN_PARTIAL_FRACTION)
                                 || keepPartialWithData && movedSinceLastReport())) {
@@ -136,12 +158,18 @@ public final class IntervalReporter implements AutoCloseable {
                 }
                 return;
             }
+            if (ended && next - testEndNanos > 0) {
+                // the test is over: only stop() reports the last interval
+                LockSupport.park();
+                continue;
+            }
             if (wait > 0) {
                 LockSupport.parkNanos(wait);
                 continue;
             }
             if (intervalNanos > 0) {
-                report(System.nanoTime());
+                long now = System.nanoTime();
+                report(ended && now - testEndNanos > 0 ? testEndNanos : now);
             } else {
                 sampleTcp();
             }
