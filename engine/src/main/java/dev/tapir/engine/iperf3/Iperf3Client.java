@@ -74,7 +74,11 @@ public final class Iperf3Client {
             expect(channel, ControlState.CREATE_STREAMS, timeout);
             List<Connection> connected = createStreams(server, spec, cookie, run, timeout);
             expect(channel, ControlState.TEST_START, timeout);
-            long timeSecs = System.currentTimeMillis() / 1000;
+            TestStart start = Iperf3Reports.start(true, connected, System.currentTimeMillis() / 1000,
+                    server.getAddress().getHostAddress(), server.getPort(), cookie, spec);
+            if (sink != null) {
+                sink.onStart(start);
+            }
             expect(channel, ControlState.TEST_RUNNING, timeout);
             run.start(false, "tapir-iperf3-client");
             awaitEnd(channel, spec, run);
@@ -97,8 +101,6 @@ public final class Iperf3Client {
                         + "server; verify needs tapir at both ends)");
             }
             boolean localSender = !spec.reverse();
-            TestStart start = Iperf3Reports.start(true, connected, timeSecs, server.getAddress().getHostAddress(),
-                    server.getPort(), cookie, spec);
             return new Outcome(run.result(start, localSender, peer), peer);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -194,7 +196,8 @@ public final class Iperf3Client {
      * control connection meanwhile, since the server may abort the test.
      */
     private void awaitEnd(ControlChannel channel, TestSpec spec, TestRun run) throws IOException {
-        long deadline = System.nanoTime() + spec.durationNanos();
+        // The senders' own deadline: starting the loops can take a while on a loaded machine.
+        long deadline = spec.timed() ? run.streams.clock().deadline(spec.durationNanos()) : System.nanoTime();
         boolean udp = spec.protocol() == Protocol.UDP;
         long limit = udp ? spec.datagramLimit() * spec.length() : spec.byteLimit();
         boolean sends = !spec.reverse() || spec.bidirectional();
@@ -242,8 +245,7 @@ public final class Iperf3Client {
             case ControlState.SERVER_ERROR -> {
                 int iperfErrno = channel.readInt(timeout, "the server's error code");
                 int errno = channel.readInt(timeout, "the server's errno");
-                throw new Iperf3ProtocolException("the server reported an error (iperf3 error " + iperfErrno
-                        + (errno != 0 ? ", errno " + errno : "") + ")");
+                throw new Iperf3ProtocolException(ServerErrors.describe(iperfErrno, errno));
             }
             case ControlState.SERVER_TERMINATE -> throw new Iperf3ProtocolException("the server has terminated");
             default -> throw new Iperf3ProtocolException("the server sent an unexpected state "

@@ -99,6 +99,10 @@ final class ServerSession implements Runnable {
             run = new TestRun(spec, params.udpCounters64bit(), pattern, output::interval);
             List<Connection> connected = acceptStreams(params, spec, cookie, run, timeout);
             long timeSecs = System.currentTimeMillis() / 1000;
+            InetSocketAddress remote = channel.connection().remoteAddress();
+            TestStart start = Iperf3Reports.start(false, connected, timeSecs, remote.getAddress().getHostAddress(),
+                    remote.getPort(), cookie, spec);
+            output.started(start);
             channel.writeState(ControlState.TEST_START, timeout);
             channel.writeState(ControlState.TEST_RUNNING, timeout);
             run.start(true, "tapir-iperf3-server");
@@ -110,9 +114,6 @@ final class ServerSession implements Runnable {
             channel.writeState(ControlState.EXCHANGE_RESULTS, timeout);
             Iperf3Results client = Iperf3Results.fromJson(
                     channel.readJson(ControlChannel.RESULTS_LIMIT, timeout, "the client's results"));
-            InetSocketAddress remote = channel.connection().remoteAddress();
-            TestStart start = Iperf3Reports.start(false, connected, timeSecs, remote.getAddress().getHostAddress(),
-                    remote.getPort(), cookie, spec);
             TestResult result = run.result(start, spec.reverse(), client);
             Iperf3Results own = run.localResults(spec.protocol() == Protocol.TCP);
             if (params.getServerOutput()) {
