@@ -243,6 +243,53 @@ class Iperf2InteropTest {
         assertFalse(serving.isAlive());
     }
 
+    @Test
+    void parallelTcpStreamsOfOneClientAreServedTogether() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
+        int port = startServer(Protocol.TCP, results);
+        runIperf("-c", "127.0.0.1", "-p", String.valueOf(port), "-P", "2", "-t", "1");
+        TestResult a = results.poll(10, TimeUnit.SECONDS);
+        TestResult b = results.poll(10, TimeUnit.SECONDS);
+        assertNotNull(a);
+        assertNotNull(b);
+        long bytesA = a.streams().get(0).received().bytes();
+        long bytesB = b.streams().get(0).received().bytes();
+        // served in turn, the second stream sat unread for the whole test: a few MB in a few ms against GBytes
+        for (TestResult r : List.of(a, b)) {
+            double seconds = r.streams().get(0).received().seconds();
+            assertTrue(seconds > 0.8, "each stream is read for the whole test: " + seconds + " s");
+        }
+        assertTrue(Math.min(bytesA, bytesB) * 10 > Math.max(bytesA, bytesB), bytesA + " vs " + bytesB);
+        assertTrue(a.streams().get(0).id() != b.streams().get(0).id(), "the streams are numbered apart");
+    }
+
+    @Test
+    void udpClientsOneAfterAnotherLoseNothing() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(8);
+        Iperf2Server server = new Iperf2Server(transport, new InetSocketAddress(LOOPBACK, 0), Protocol.UDP,
+                new Iperf2Server.Options(0, null, null, null, results::add));
+        servers.add(server);
+        Thread.ofPlatform().daemon().start(() -> serveQuietly(server, false));
+        String port = String.valueOf(server.localAddress().getPort());
+        List<Path> outs = new ArrayList<>();
+        for (int run = 1; run <= 3; run++) {
+            // each client starts as soon as the last one has its report, while the server still listens for that
+            // one's repeated FIN
+            outs.add(runIperf("-c", "127.0.0.1", "-u", "-p", port, "-l", "200", "-b", "2M", "-t", "0.5"));
+        }
+        for (int run = 1; run <= 3; run++) {
+            String out = Files.readString(outs.get(run - 1));
+            Matcher m = SERVER_REPORT.matcher(out);
+            assertTrue(m.find(), out);
+            assertEquals("0", m.group(2), "run " + run + " lost datagrams: " + out);
+            TestResult r = results.poll(10, TimeUnit.SECONDS);
+            assertNotNull(r);
+            assertEquals(0, r.streams().get(0).udp().lostPackets(), "run " + run);
+            double seconds = r.streams().get(0).received().seconds();
+            assertTrue(seconds > 0.45, "run " + run + " measured from its first datagram: " + seconds);
+        }
+    }
+
     // ---- helpers ----
 
     private static TestSpec tcp(long bytes, long durationNanos) {
