@@ -13,6 +13,16 @@ import java.util.concurrent.locks.LockSupport;
 public final class Pacer {
     /** Gaps longer than this are slept through with parkNanos; shorter ones are spun. */
     private static final long PARK_THRESHOLD_NANOS = 50_000;
+    /** Catch-up always allowed: a parked thread wakes up to ~100 µs late, and that time must not be lost. */
+    private static final double MIN_BURST_NANOS = 2_000_000.0;
+    /**
+     * At low rates a late sender may catch up this many bytes at once, far below any receiver's socket buffer: on a
+     * loaded machine wake-ups come several ms late, and with 2 ms only, {@code -b 1M -l 64} sent 840 kbit/s where
+     * iperf3 sent 1000.
+     */
+    private static final long CATCH_UP_BYTES = 64 * 1024;
+    /** ... but never more than this much time's worth. */
+    private static final double MAX_CATCH_UP_NANOS = 100_000_000.0;
 
     private final double nanosPerByte;
     private final double burstNanos;
@@ -28,8 +38,8 @@ public final class Pacer {
             throw new IllegalArgumentException("rate must be positive, got " + rateBitsPerSecond);
         }
         this.nanosPerByte = 8e9 / rateBitsPerSecond;
-        // At least 2 ms of catch-up: a parked thread wakes up to ~100 µs late, and that time must not be lost.
-        this.burstNanos = Math.max(2_000_000.0, burstBytes * nanosPerByte);
+        this.burstNanos = Math.max(Math.max(MIN_BURST_NANOS, burstBytes * nanosPerByte),
+                Math.min(MAX_CATCH_UP_NANOS, CATCH_UP_BYTES * nanosPerByte));
         this.sendTime = startNanos;
     }
 

@@ -42,15 +42,30 @@ class PacerTest {
     }
 
     @Test
+    void holdsALowRateThoughWakeUpsComeMillisecondsLate() {
+        // 1 Mbit/s in 64-byte datagrams, one per wake-up, each wake-up 3 ms late (a loaded machine): the 64 KiB
+        // catch-up keeps the rate (with 2 ms only it lost a third)
+        for (long late : new long[] {3_000_000, 8_000_000}) {
+            long bytes = paced(1_000_000, 64, 1, 1.0, late, 2_000);
+            assertEquals(125_000, bytes, 64 * 2 + 1_250, "late by " + late + " ns");
+        }
+    }
+
+    @Test
     void aStalledSenderCatchesUpAtMostOneBurst() {
-        // 8 Mbit/s = 1 byte per µs; after a 50 ms stall only the 2 ms burst may go at once: the unit due at the
-        // start of the burst window and one per ms of it (3 of 1000 bytes), then the next is 1 ms away.
+        // 8 Mbit/s = 1 byte per µs; after a 200 ms stall only the 64 KiB catch-up (65.536 ms) may go at once: the
+        // unit due at the start of that window and one per ms of it (66 of 1000 bytes), then the next is 0.464 ms
+        // away.
         Pacer pacer = new Pacer(8_000_000, 1000, 0);
         pacer.consume(0, 1000);
-        assertEquals(3, pacer.allowance(51_000_000, 1000, 100));
-        pacer.consume(51_000_000, 3000);
-        assertEquals(0, pacer.allowance(51_000_000, 1000, 100));
-        assertEquals(1_000_000, pacer.waitNanos(51_000_000));
+        assertEquals(66, pacer.allowance(201_000_000, 1000, 100));
+        pacer.consume(201_000_000, 66_000);
+        assertEquals(0, pacer.allowance(201_000_000, 1000, 100));
+        assertEquals(464_000, pacer.waitNanos(201_000_000));
+        // at 400 Mbit/s 64 KiB is 1.3 ms of data: the 2 ms floor holds, so a stall sends at most 2 ms' worth
+        Pacer fast = new Pacer(400_000_000, 1460, 0);
+        fast.consume(0, 1460);
+        assertEquals(100_000 / 1460 + 1, fast.allowance(1_000_000_000, 1460, 10_000));
     }
 
     @Test
