@@ -115,21 +115,23 @@ public final class HumanReport {
                             ? prefix + "  " + Units.pad(String.valueOf(s.tcp().retransmits()), 3) + "             sender\n"
                             : prefix + "                  sender\n");
                 }
-                if (printReceived) {
+                // an iperf 2 server tells its TCP client nothing: no receiver line rather than one of zeros
+                if (printReceived && !received.equals(Transfer.NONE)) {
                     out.append(prefix(id, received.start(), received.end(), received.bytes(),
                             rate(received.bytes(), received.end()))).append("                  receiver\n");
                 }
             } else {
+                // null when the peer's figures never came (an iperf 2 server that sent no report)
                 UdpFigures udp = s.udp();
                 if (printSent) {
                     long packets = s.sentPackets();
                     out.append(prefix(id, sent.start(), sent.seconds(), sent.bytes(), rate(sent.bytes(),
                             sent.seconds()))).append(udpTail(0, 0, packets, 0)).append("sender\n");
-                    if (udp.outOfOrder() > 0) {
+                    if (udp != null && udp.outOfOrder() > 0) {
                         out.append(outOfOrder(sent.start(), sent.seconds(), udp.outOfOrder()));
                     }
                 }
-                if (printReceived) {
+                if (printReceived && udp != null) {
                     out.append(prefix(id, received.start(), received.end(), received.bytes(),
                             rate(received.bytes(), received.end())))
                             .append(udpTail(udp.jitterMillis(), udp.lostPackets(), udp.packets(), udp.lostPercent()))
@@ -159,7 +161,7 @@ public final class HumanReport {
                             rate(sent.bytes(), sent.seconds())))
                             .append(udpTail(0, 0, result.sumSentPackets(), 0)).append("sender\n");
                 }
-                if (printReceived) {
+                if (printReceived && udp != null) {
                     out.append(prefix("SUM", received.start(), received.end(), received.bytes(),
                             rate(received.bytes(), received.end())))
                             .append(udpTail(udp.jitterMillis(), udp.lostPackets(), udp.packets(), udp.lostPercent()))

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tapir.engine.report.HumanReport;
+import dev.tapir.engine.report.JsonReport;
 import dev.tapir.engine.report.TestResult;
 import dev.tapir.engine.report.UdpFigures;
 import dev.tapir.engine.test.Protocol;
@@ -78,6 +81,9 @@ class Iperf2InteropTest {
         long n = 3_000_000;
         TestResult r = Iperf2Client.run(transport, new InetSocketAddress(LOOPBACK, port), tcp(n, 0), null, System.err);
         assertEquals(n, r.streams().get(0).sent().bytes());
+        // iperf 2 tells a TCP client nothing back: its summary has the sender line only, not a receiver line of zeros
+        String human = HumanReport.summary(r);
+        assertTrue(human.contains(" sender\n") && !human.contains("receiver"), human);
         String[] line = awaitCsvLine(out);
         assertEquals(n, Long.parseLong(line[7]));
         assertEquals(String.valueOf(r.start().connected().get(0).localPort()), line[2], "client port first");
@@ -121,6 +127,24 @@ class Iperf2InteropTest {
     }
 
     // ---- iperf -c -> tapir server ----
+
+    @Test
+    void tapirUdpClientWithoutServerReportPrintsItsOwnFigures() throws Exception {
+        // a UDP socket that takes the datagrams and never answers: the FIN's report never comes
+        try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+            ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+            TestResult r = Iperf2Client.run(transport, new InetSocketAddress(LOOPBACK, silent.getLocalPort()),
+                    udp(0, SECOND / 5, 1_000_000), null, new PrintStream(warnings, true, StandardCharsets.UTF_8));
+            assertTrue(warnings.toString(StandardCharsets.UTF_8).startsWith("WARNING: did not receive ack"));
+            long sent = r.streams().get(0).sentPackets();
+            assertTrue(sent > 0);
+            String human = HumanReport.summary(r);
+            assertTrue(human.contains(" 0/" + sent + " (0%)  sender\n"), human);
+            assertFalse(human.contains("receiver"), human);
+            var sum = new ObjectMapper().readTree(JsonReport.render(r, false)).get("end").get("sum");
+            assertEquals(sent, sum.get("packets").asLong());
+        }
+    }
 
     @Test
     void tapirUdpClientSendsSmallDatagramsAsIperfDoes() throws Exception {
