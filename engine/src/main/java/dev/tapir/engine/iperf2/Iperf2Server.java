@@ -17,6 +17,7 @@ import dev.tapir.engine.test.StopSignal;
 import dev.tapir.engine.test.StreamCounters;
 import dev.tapir.engine.test.TcpReceiver;
 import dev.tapir.engine.test.TestClock;
+import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.test.UdpReceiveStats;
 import dev.tapir.engine.test.UdpReceiver;
 import dev.tapir.engine.transport.DatagramBatch;
@@ -42,8 +43,8 @@ import java.util.function.Consumer;
 /**
  * An iperf 2 server ({@code iperf -s [-u]}), wire-compatible with 2.1.8 clients and with 2.0.x UDP senders, on any
  * {@link Transport}. TCP connections are served at once, each on its own thread, as iperf 2 does (an {@code iperf -c
- * -P 2} client opens both streams together; served in turn, the second would sit unread until the first ended); UDP
- * serves one test at a time.
+ * -P 2} client opens both streams together; served in turn, the second would sit unread until the first ended), and a
+ * client's {@code -r}/{@code -d} is answered with a test back to its listener; UDP serves one test at a time.
  *
  * <p>UDP: every datagram of any header variant feeds {@link UdpReceiveStats} (iperf 2 stamps datagrams with the
  * epoch, so transit = arrival epoch − sent); the FIN (negative id) counts as a datagram, as in 2.1.8, and is answered
@@ -290,7 +291,16 @@ public final class Iperf2Server implements AutoCloseable {
             StreamCounters counters = new StreamCounters();
             TestClock clock = TestClock.start();
             // its own buffer: connections are served concurrently
-            counters.addBytes(readClientHeader(connection, Arena.ofAuto().allocate(ClientHeader.LENGTH, 8)));
+            HeaderRead header = readClientHeader(connection, Arena.ofAuto().allocate(ClientHeader.LENGTH, 8));
+            counters.addBytes(header.bytes());
+            InetSocketAddress client = connection.remoteAddress();
+            boolean connectBack = (header.flags() & ClientHeader.HEADER_VERSION1) != 0;
+            boolean dual = connectBack && (header.flags() & ClientHeader.RUN_NOW) != 0;
+            Thread both = null;
+            if (dual) {
+                both = Thread.ofPlatform().name("tapir-iperf2-dual-" + client.getPort())
+                        .start(() -> connectBack(client, header));
+            }
             List<Interval> intervals = new ArrayList<>();
             TcpReceiver receiver = new TcpReceiver(connection, counters, stop);
             // numbered as iperf 2 numbers a client's -P streams
@@ -312,33 +322,69 @@ public final class Iperf2Server implements AutoCloseable {
                     TcpFigures.UNKNOWN, null, 0);
             options.results().accept(result(id, connection.remoteAddress(), Protocol.TCP, intervals, stream,
                     seconds));
+            if (both != null) {
+                join(both);
+            } else if (connectBack) {
+                connectBack(client, header);
+            }
+        }
+    }
+
+    /** What the client header said: the bytes it took, its flags, and for -r/-d where and how much to send back. */
+    private record HeaderRead(long bytes, int flags, int port, int bufLen, int amount) {
+        static HeaderRead none(long bytes) {
+            return new HeaderRead(bytes, 0, 0, 0, 0);
+        }
+    }
+
+    /**
+     * The other half of {@code -r} (after the client's test) and {@code -d} (during it), as a 2.1.8 server runs it:
+     * a test of the same amount from here to the client's listener (its {@code -L} port, carried in the header), sent
+     * as an iperf 2 client that asks for nothing back. The result is reported like any other; a failure is one line.
+     */
+    private void connectBack(InetSocketAddress client, HeaderRead header) {
+        InetSocketAddress back = new InetSocketAddress(client.getAddress(), header.port());
+        long duration = header.amount() < 0 ? -(long) header.amount() * 10_000_000L : 0;
+        long bytes = header.amount() > 0 ? header.amount() : 0;
+        int length = header.bufLen() > 0 ? header.bufLen() : Iperf2Client.DEFAULT_TCP_LENGTH;
+        TestSpec spec = new TestSpec(Protocol.TCP, length, bytes, 0, duration, options.intervalNanos(), 0, 1, false,
+                false, options.streamOptions(), options.datagramOptions(), false);
+        try {
+            options.results().accept(Iperf2Client.run(transport, back, spec, options.intervals(), log));
+        } catch (IOException | RuntimeException e) {
+            log.println("tapir iperf 2 server: " + client + " asked for " + ((header.flags() & ClientHeader.RUN_NOW)
+                    != 0 ? "-d" : "-r") + ", but connecting back to port " + header.port() + " failed: "
+                    + e.getMessage());
         }
     }
 
     /**
      * Reads the client header the way 2.1.8's listener does: the first word decides. A 2.1.x header (HEADER_EXTEND)
      * is 60 bytes and is acknowledged; a 2.0.x header (HEADER_VERSION1 only) is 24 bytes; anything else is data.
-     * Returns the bytes consumed, all of which count as received (2.1.8 counts them too).
+     * Returns the bytes consumed, all of which count as received (2.1.8 counts them too), and the fields a -r/-d
+     * request needs.
      */
-    private static long readClientHeader(StreamConnection connection, MemorySegment head) throws IOException {
+    private static HeaderRead readClientHeader(StreamConnection connection, MemorySegment head) throws IOException {
         int got = readFully(connection, head, 0, 4);
         if (got < 4) {
-            return got;
+            return HeaderRead.none(got);
         }
         int flags = head.get(Wire.INT, 0);
         if (!ClientHeader.plausibleFlags(flags)) {
-            return got;
+            return HeaderRead.none(got);
         }
         int length = (flags & ClientHeader.HEADER_EXTEND) != 0 ? ClientHeader.LENGTH : ClientHeader.V1_LENGTH;
         got += readFully(connection, head, 4, length - 4);
         if (got < length) {
-            return got;
+            return HeaderRead.none(got);
         }
+        ClientHeader h = new ClientHeader().wrap(head, 0);
+        HeaderRead read = new HeaderRead(got, flags, h.port(), h.bufLen(), h.amount());
         if ((flags & ClientHeader.HEADER_EXTEND) != 0) {
             new ClientHeaderAck().wrap(head, 0).writeAs218();
             writeFully(connection, head, ClientHeaderAck.LENGTH);
         }
-        return got;
+        return read;
     }
 
     /** Reads until {@code length} bytes, EOF or a stop; returns the bytes read. */

@@ -305,6 +305,37 @@ class Iperf2InteropTest {
     }
 
     @Test
+    void tradeoffAndDualTestsConnectBackToTheClient() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(8);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Iperf2Server server = new Iperf2Server(transport, new InetSocketAddress(LOOPBACK, 0), Protocol.TCP,
+                new Iperf2Server.Options(0, null, null, null, results::add),
+                new PrintStream(log, true, StandardCharsets.UTF_8));
+        servers.add(server);
+        Thread.ofPlatform().daemon().start(() -> serveQuietly(server, false));
+        String port = String.valueOf(server.localAddress().getPort());
+        for (String mode : new String[] {"-d", "-r"}) {
+            // -L: the client's own listener for the test back, apart from the server's port on this one host; with
+            // -n and nobody connecting back, iperf 2.1.8 waits for ever
+            Path out = runIperf("-c", "127.0.0.1", "-p", port, mode, "-L", String.valueOf(freePort()), "-n",
+                    "100000");
+            String text = Files.readString(out);
+            assertFalse(text.contains("ERROR"), mode + ": " + text);
+            TestResult a = results.poll(10, TimeUnit.SECONDS);
+            TestResult b = results.poll(10, TimeUnit.SECONDS);
+            assertNotNull(a, mode);
+            assertNotNull(b, mode);
+            for (TestResult r : List.of(a, b)) {
+                var stream = r.streams().get(0);
+                long moved = r.start().client() ? stream.sent().bytes() : stream.received().bytes();
+                assertEquals(100_000, moved, mode + " " + (r.start().client() ? "back" : "forth") + ": " + text);
+            }
+            assertTrue(a.start().client() != b.start().client(), mode + ": one test each way");
+        }
+        assertEquals("", log.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void udpClientsOneAfterAnotherLoseNothing() throws Exception {
         BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(8);
         Iperf2Server server = new Iperf2Server(transport, new InetSocketAddress(LOOPBACK, 0), Protocol.UDP,
