@@ -96,7 +96,8 @@ final class ServerSession implements Runnable {
                 throw new Iperf3ProtocolException("bad parameters: " + e.getMessage());
             }
             VerifyPattern pattern = params.verifySeed() == null ? null : new VerifyPattern(params.verifySeed());
-            run = new TestRun(spec, params.udpCounters64bit(), pattern, output::interval);
+            run = new TestRun(spec, params.udpCounters64bit(), pattern, output::interval,
+                    params.omitSeconds() * 1_000_000_000L);
             List<Connection> connected = acceptStreams(params, spec, cookie, run, timeout);
             long timeSecs = System.currentTimeMillis() / 1000;
             InetSocketAddress remote = channel.connection().remoteAddress();

@@ -68,6 +68,27 @@ class ReportedDurationTest {
     }
 
     @Test
+    void tapirServerLeavesTheOmittedStartOut() throws Exception {
+        try (var server = new RunningServer(new Iperf3Server.Options(1_000_000_000L, 2_000, 10_000));
+                var client = Iperf3Process.start("-c", "127.0.0.1", "-p", String.valueOf(server.port()), "-u", "-b",
+                        "8M", "-l", "1000", "-t", "1", "-O", "1", "-J")) {
+            assertEquals(0, client.await(20), () -> safeText(client) + server.log());
+            awaitResults(server, 1);
+            var end = client.json().get("end");
+            long sent = end.get("sum").get("bytes").longValue();
+            TestResult r = server.output.results.get(0);
+            // 1 s at 8 Mbit/s after the omitted second: about 1 MB, not the 2 MB of both seconds
+            assertEquals(sent, r.sumReceived().bytes(), sent * 0.1, "bytes after the omitted start");
+            assertEquals(1.0, r.sumReceived().seconds(), 0.1);
+            assertTrue(r.intervals().get(0).sum().omitted(), "the first interval is the omitted one");
+            assertEquals(0.0, r.intervals().get(1).sum().start(), 1e-9, "measured intervals start at 0 again");
+            assertEquals(0, end.get("sum").get("lost_packets").longValue());
+            long packets = end.get("sum").get("packets").longValue();
+            assertEquals(sent / 1000, packets, 2, "the client's datagram count after the omitted start");
+        }
+    }
+
+    @Test
     void tapirClientSenderLastsTheTestAndNoIntervalTrailsIt() throws Exception {
         int port = freePort();
         try (var server = Iperf3Process.start("-s", "-1", "-p", String.valueOf(port))) {
