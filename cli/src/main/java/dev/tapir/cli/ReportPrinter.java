@@ -21,6 +21,8 @@ final class ReportPrinter implements ReportSink, Iperf3Server.Output {
     private final Format format;
     /** The running test's protocol: a server learns it from each client's parameters. */
     private Protocol protocol;
+    /** The running test's side, for --bidir role tags; a client until a server's test starts. */
+    private boolean client = true;
     private final PrintStream out;
     private boolean firstInterval = true;
 
@@ -40,6 +42,7 @@ final class ReportPrinter implements ReportSink, Iperf3Server.Output {
     @Override
     public synchronized void onStart(TestStart start) {
         protocol = start.protocol();
+        client = start.client();
         firstInterval = true;
         if (format == Format.HUMAN) {
             out.print(HumanReport.header(start));
@@ -57,7 +60,7 @@ final class ReportPrinter implements ReportSink, Iperf3Server.Output {
         if (format == Format.HUMAN) {
             // Retr and Cwnd are a TCP sender's figures: a receiving side prints iperf3's shorter header
             out.print(HumanReport.interval(protocol, interval, firstInterval,
-                    protocol == Protocol.TCP && interval.sum().sender()));
+                    protocol == Protocol.TCP && interval.sum().sender(), client));
             out.flush();
             firstInterval = false;
         }
