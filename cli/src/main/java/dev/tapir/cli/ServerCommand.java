@@ -84,7 +84,8 @@ final class ServerCommand implements Callable<Integer> {
             if (!fallBackToIpv4 || e.errno() != Errno.EAFNOSUPPORT && e.errno() != Errno.EADDRNOTAVAIL) {
                 throw e;
             }
-            return new Iperf3Server(transport, new InetSocketAddress("0.0.0.0", local.getPort()), options, printer, System.err);
+            return new Iperf3Server(transport, new InetSocketAddress("0.0.0.0", local.getPort()), options, printer,
+                    System.err);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.tapir.engine.iperf2;
 
+import dev.tapir.engine.report.AddressText;
 import dev.tapir.engine.report.Connection;
 import dev.tapir.engine.report.CpuUtilization;
 import dev.tapir.engine.report.Interval;
@@ -95,7 +96,10 @@ public final class Iperf2Server implements AutoCloseable {
     private final PrintStream log;
     private volatile long droppedDatagrams;
 
-    /** Binds at once, so {@link #localAddress()} is known before {@link #serve}; failed TCP tests are logged on stderr. */
+    /**
+     * Binds at once, so {@link #localAddress()} is known before {@link #serve}; failed TCP tests are logged on
+     * stderr.
+     */
     public Iperf2Server(Transport transport, InetSocketAddress bind, Protocol protocol, Options options)
             throws IOException {
         this(transport, bind, protocol, options, System.err);
@@ -424,13 +428,13 @@ public final class Iperf2Server implements AutoCloseable {
         return reporter;
     }
 
-    private TestResult result(int id, InetSocketAddress client, Protocol proto, List<Interval> intervals, StreamResult stream,
-            double seconds) {
+    private TestResult result(int id, InetSocketAddress client, Protocol proto, List<Interval> intervals,
+            StreamResult stream, double seconds) {
         InetSocketAddress local = localAddress();
-        Connection connection = new Connection(id, local.getAddress().getHostAddress(), local.getPort(),
-                client.getAddress().getHostAddress(), client.getPort());
+        Connection connection = new Connection(id, AddressText.of(local.getAddress()), local.getPort(),
+                AddressText.of(client.getAddress()), client.getPort());
         TestStart start = new TestStart(false, List.of(connection), Iperf2Client.VERSION, transport.name(),
-                System.currentTimeMillis() / 1000, client.getAddress().getHostAddress(), client.getPort(), "", 0, 0,
+                System.currentTimeMillis() / 1000, AddressText.of(client.getAddress()), client.getPort(), "", 0, 0,
                 0, 0, 0, proto, 1, 0, 0, (long) seconds, 0, 0, false, 0);
         return new TestResult(start, intervals, List.of(stream), false, CpuUtilization.NONE, null, null);
     }

@@ -1,5 +1,6 @@
 package dev.tapir.engine.iperf3;
 
+import dev.tapir.engine.report.AddressText;
 import dev.tapir.engine.report.Connection;
 import dev.tapir.engine.report.ReportSink;
 import dev.tapir.engine.report.TestResult;
@@ -75,7 +76,7 @@ public final class Iperf3Client {
             List<Connection> connected = createStreams(server, spec, cookie, run, timeout);
             expect(channel, ControlState.TEST_START, timeout);
             TestStart start = Iperf3Reports.start(true, connected, System.currentTimeMillis() / 1000,
-                    server.getAddress().getHostAddress(), server.getPort(), cookie, spec);
+                    AddressText.of(server.getAddress()), server.getPort(), cookie, spec);
             if (sink != null) {
                 sink.onStart(start);
             }
@@ -135,8 +136,8 @@ public final class Iperf3Client {
                 stream = new DataStream(id, sending, c, null, TestRun.countersFor(spec, sending));
                 run.streams.add(stream);
                 writeCookie(c, cookie, timeout);
-                connected.add(new Connection(id, c.localAddress().getAddress().getHostAddress(),
-                        c.localAddress().getPort(), c.remoteAddress().getAddress().getHostAddress(),
+                connected.add(new Connection(id, AddressText.of(c.localAddress().getAddress()),
+                        c.localAddress().getPort(), AddressText.of(c.remoteAddress().getAddress()),
                         c.remoteAddress().getPort()));
             } else {
                 InetSocketAddress any = new InetSocketAddress(server.getAddress() instanceof java.net.Inet6Address
@@ -146,8 +147,8 @@ public final class Iperf3Client {
                 run.streams.add(stream);
                 e.connect(server);
                 udpConnect(e, timeout);
-                connected.add(new Connection(id, e.localAddress().getAddress().getHostAddress(),
-                        e.localAddress().getPort(), server.getAddress().getHostAddress(), server.getPort()));
+                connected.add(new Connection(id, AddressText.of(e.localAddress().getAddress()),
+                        e.localAddress().getPort(), AddressText.of(server.getAddress()), server.getPort()));
             }
         }
         return connected;
