@@ -49,6 +49,10 @@ class PacerTest {
             long bytes = paced(1_000_000, 64, 1, 1.0, late, 2_000);
             assertEquals(125_000, bytes, 64 * 2 + 1_250, "late by " + late + " ns");
         }
+        // 100 Mbit/s in batches of 8: wake-ups 6 ms late are within the 128 KiB (10.5 ms) catch-up (with 2 ms, or
+        // 64 KiB, the sender fell short of iperf3's rate)
+        long bytes = paced(100_000_000, 1400, 8, 1.0, 6_000_000, 2_000);
+        assertEquals(12_500_000, bytes, 1400 * 8 + 125_000);
     }
 
     @Test
@@ -62,10 +66,10 @@ class PacerTest {
         pacer.consume(201_000_000, 66_000);
         assertEquals(0, pacer.allowance(201_000_000, 1000, 100));
         assertEquals(464_000, pacer.waitNanos(201_000_000));
-        // at 400 Mbit/s 64 KiB is 1.3 ms of data: the 2 ms floor holds, so a stall sends at most 2 ms' worth
+        // at 400 Mbit/s (20 ns a byte) the catch-up is its 128 KiB cap, 2.62 ms: 90 datagrams of 1460 bytes
         Pacer fast = new Pacer(400_000_000, 1460, 0);
         fast.consume(0, 1460);
-        assertEquals(100_000 / 1460 + 1, fast.allowance(1_000_000_000, 1460, 10_000));
+        assertEquals(128 * 1024 / 1460 + 1, fast.allowance(1_000_000_000, 1460, 10_000));
     }
 
     @Test
