@@ -165,6 +165,21 @@ class Iperf3InteropTest {
     }
 
     @Test
+    void tapirClientPacesTcpAtTheBitrate() throws Exception {
+        int port = freePort();
+        try (var server = Iperf3Process.start("-s", "-1", "-p", String.valueOf(port), "-J")) {
+            awaitListening(port);
+            // -b 40M on TCP: 5 MB in 1 s, as iperf3 -c -b 40M sends (tapir sent as fast as it could)
+            TestResult r = runClient(spec(Protocol.TCP, 131072, 0, 1, 40_000_000, 1, false, false), port,
+                    Iperf3Client.Options.DEFAULT).result();
+            assertEquals(0, server.await(10));
+            assertEquals(5_000_000, r.sumSent().bytes(), 750_000, "bytes sent at 40 Mbit/s for 1 s");
+            assertEquals(r.sumSent().bytes(),
+                    server.json().get("end").get("sum_received").get("bytes").longValue(), 131072 * 2);
+        }
+    }
+
+    @Test
     void iperf3ServerRefusalIsExplainedInWords() throws Exception {
         int port = freePort();
         try (var server = Iperf3Process.start("-s", "-1", "-p", String.valueOf(port))) {
