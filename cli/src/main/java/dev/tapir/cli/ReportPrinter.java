@@ -7,6 +7,7 @@ import dev.tapir.engine.report.Interval;
 import dev.tapir.engine.report.JsonReport;
 import dev.tapir.engine.report.ReportSink;
 import dev.tapir.engine.report.TestResult;
+import dev.tapir.engine.report.TestStart;
 import dev.tapir.engine.test.Protocol;
 import java.io.PrintStream;
 
@@ -18,7 +19,10 @@ final class ReportPrinter implements ReportSink, Iperf3Server.Output {
     enum Format { HUMAN, JSON, CSV }
 
     private final Format format;
-    private final Protocol protocol;
+    /** The running test's protocol: a server learns it from each client's parameters. */
+    private Protocol protocol;
+    /** The running test's side, for --bidir role tags; a client until a server's test starts. */
+    private boolean client = true;
     private final PrintStream out;
     private boolean firstInterval = true;
 
@@ -36,9 +40,27 @@ final class ReportPrinter implements ReportSink, Iperf3Server.Output {
     }
 
     @Override
+    public synchronized void onStart(TestStart start) {
+        protocol = start.protocol();
+        client = start.client();
+        firstInterval = true;
+        if (format == Format.HUMAN) {
+            out.print(HumanReport.header(start));
+            out.flush();
+        }
+    }
+
+    @Override
+    public void started(TestStart start) {
+        onStart(start);
+    }
+
+    @Override
     public synchronized void onInterval(Interval interval) {
         if (format == Format.HUMAN) {
-            out.print(HumanReport.interval(protocol, interval, firstInterval, protocol == Protocol.TCP));
+            // Retr and Cwnd are a TCP sender's figures: a receiving side prints iperf3's shorter header
+            out.print(HumanReport.interval(protocol, interval, firstInterval,
+                    protocol == Protocol.TCP && interval.sum().sender(), client));
             out.flush();
             firstInterval = false;
         }

@@ -6,6 +6,9 @@ import dev.tapir.engine.test.Protocol;
 import dev.tapir.engine.transport.DatagramOptions;
 import dev.tapir.engine.transport.StreamOptions;
 import dev.tapir.engine.transport.Transport;
+import dev.tapir.nativeio.Errno;
+import dev.tapir.nativeio.SyscallException;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -46,7 +49,10 @@ final class ServerCommand implements Callable<Integer> {
         long intervalNanos = (long) (interval * 1e9);
         endpoint.stack.check(ipv6);
         ReportPrinter.Format format = endpoint.format();
-        InetSocketAddress local = Endpoints.bind(bind, endpoint.port(), ipv6);
+        // Like iperf3 -s: without -B the kernel path listens on :: for IPv4 and IPv6 clients alike (iperf 2 -s and
+        // the userspace stack serve IPv4 only).
+        boolean dualStack = bind == null && !iperf2 && !endpoint.stack.userspace();
+        InetSocketAddress local = Endpoints.bind(bind, endpoint.port(), ipv6 || dualStack);
         Protocol protocol = udp ? Protocol.UDP : Protocol.TCP;
         ReportPrinter printer = new ReportPrinter(format, protocol, System.out);
         try (StackOptions.Opened opened = endpoint.stack.open(System.err)) {
@@ -59,14 +65,28 @@ final class ServerCommand implements Callable<Integer> {
                     server.serve(oneOff);
                 }
             } else {
-                try (Iperf3Server server = new Iperf3Server(transport, local,
-                        new Iperf3Server.Options(intervalNanos, 10_000, 120_000), printer, System.err)) {
+                Iperf3Server.Options options = new Iperf3Server.Options(intervalNanos, 10_000, 120_000);
+                try (Iperf3Server server = openIperf3(transport, local, dualStack && !ipv6, options, printer)) {
                     announce(server.localAddress(), "iperf3", format);
                     server.serve(oneOff);
                 }
             }
         }
         return 0;
+    }
+
+    /** The iperf3 server on {@code local}; on :: only by default, falling back to 0.0.0.0 where IPv6 is off. */
+    private static Iperf3Server openIperf3(Transport transport, InetSocketAddress local, boolean fallBackToIpv4,
+            Iperf3Server.Options options, ReportPrinter printer) throws IOException {
+        try {
+            return new Iperf3Server(transport, local, options, printer, System.err);
+        } catch (SyscallException e) {
+            if (!fallBackToIpv4 || e.errno() != Errno.EAFNOSUPPORT && e.errno() != Errno.EADDRNOTAVAIL) {
+                throw e;
+            }
+            return new Iperf3Server(transport, new InetSocketAddress("0.0.0.0", local.getPort()), options, printer,
+                    System.err);
+        }
     }
 
     /** Says the server listens: as iperf3 does in text mode, and on stderr otherwise so stdout stays JSON or CSV. */

@@ -1,5 +1,6 @@
 package dev.tapir.cli;
 
+import dev.tapir.engine.transport.kernel.KernelTransport;
 import dev.tapir.nativeio.Errno;
 import dev.tapir.nativeio.SyscallException;
 import java.net.UnknownHostException;
@@ -22,6 +23,10 @@ final class UserMessages {
             return "unknown host " + e.getMessage();
         }
         if (e instanceof SyscallException s) {
+            if (KernelTransport.CONGESTION_CALL.equals(s.call()) && s.errno() == Errno.ENOENT) {
+                return "this host has no such TCP congestion control algorithm (-C; see "
+                        + "/proc/sys/net/ipv4/tcp_available_congestion_control) [" + s.call() + ": ENOENT]";
+            }
             String what = switch (s.errno()) {
                 case Errno.ECONNREFUSED -> "connection refused (is a server running there?)";
                 case Errno.EADDRINUSE -> "address already in use (another server on that port?)";

@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Each mistake a user can make gives one clear line on stderr and a non-zero exit, never a stack trace. */
@@ -58,6 +59,25 @@ class UserMistakeTest {
         assertOneLine(run("client", "127.0.0.1", "-P", "0"), "parallel streams (-P) must be between 1 and 128");
         assertOneLine(run("client", "127.0.0.1", "-t", "1", "-n", "1M"), "give -t, or -n/-k, not both");
         assertOneLine(run("client", "127.0.0.1", "--bogus"), "Unknown option: '--bogus'");
+    }
+
+    @Test
+    void unknownCongestionAlgorithm() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        try (ChildProcess iperf3 = ChildProcess.start(List.of("/usr/bin/iperf3", "-s", "-1", "-p",
+                Integer.toString(port)))) {
+            Outcome o = null;
+            for (int i = 0; i < 100 && (o == null || o.err().contains("connection refused")); i++) {
+                Thread.sleep(20); // until iperf3 listens
+                o = run("client", "127.0.0.1", "-p", Integer.toString(port), "-C", "no-such-cc", "-t", "1");
+            }
+            assertOneLine(o, "this host has no such TCP congestion control algorithm (-C; see "
+                    + "/proc/sys/net/ipv4/tcp_available_congestion_control) [setsockopt(TCP_CONGESTION): ENOENT]");
+            assertEquals(1, o.err().strip().lines().count());
+        }
     }
 
     @Test

@@ -9,8 +9,13 @@ import java.lang.foreign.MemorySegment;
  * datagram right after the {@link UdpDatagramHeader}.
  */
 public final class ClientHeader {
-    /** 2.0.x: the v1 fields are present. */
+    /**
+     * The v1 fields are present; set by a client that asks the server to connect back and test the other direction
+     * too ({@code -r}, or {@code -d} with {@link #RUN_NOW}: 0xc0010078 and 0xc0010079 from 2.1.8 on the wire).
+     */
     public static final int HEADER_VERSION1 = 0x8000_0000;
+    /** With {@link #HEADER_VERSION1}: both directions at once ({@code -d}) rather than one after the other. */
+    public static final int RUN_NOW = 0x0000_0001;
     /** 2.1.x: the client_hdrext fields follow. */
     public static final int HEADER_EXTEND = 0x4000_0000;
     public static final int HEADER_UDPTESTS = 0x2000_0000;

@@ -1,5 +1,6 @@
 package dev.tapir.engine.iperf2;
 
+import dev.tapir.engine.report.AddressText;
 import dev.tapir.engine.report.Connection;
 import dev.tapir.engine.report.CpuUtilization;
 import dev.tapir.engine.report.Interval;
@@ -244,10 +245,10 @@ public final class Iperf2Client {
 
     private static TestResult result(InetSocketAddress local, InetSocketAddress remote, TestSpec spec,
             List<Interval> intervals, StreamResult stream, double seconds) {
-        Connection connection = new Connection(1, local.getAddress().getHostAddress(), local.getPort(),
-                remote.getAddress().getHostAddress(), remote.getPort());
+        Connection connection = new Connection(1, AddressText.of(local.getAddress()), local.getPort(),
+                AddressText.of(remote.getAddress()), remote.getPort());
         TestStart start = new TestStart(true, List.of(connection), VERSION, "", System.currentTimeMillis() / 1000,
-                remote.getAddress().getHostAddress(), remote.getPort(), "", 0, spec.rateBitsPerSecond(), 0, 0, 0,
+                AddressText.of(remote.getAddress()), remote.getPort(), "", 0, spec.rateBitsPerSecond(), 0, 0, 0,
                 spec.protocol(), 1, spec.length(), 0, spec.timed() ? spec.durationNanos() / 1_000_000_000L : 0,
                 spec.bytes(), spec.blocks(), false, 0);
         return new TestResult(start, intervals, List.of(stream), true, CpuUtilization.NONE, null, null);

@@ -15,8 +15,11 @@ import java.lang.foreign.MemorySegment;
 public final class Iperf2DatagramCodec implements DatagramHeaderCodec {
     /** Bytes before the payload pattern in a 2.1.8 datagram: datagram header, client header, then zeros. */
     public static final int UDP_PREFIX_LENGTH = 160;
-    /** Smallest datagram that carries the whole datagram header and client header. */
-    public static final int MINIMUM_LENGTH = UdpDatagramHeader.LENGTH + ClientHeader.LENGTH;
+    /**
+     * Smallest datagram: the per-datagram header. Like 2.1.8 ({@code iperf -u -l 16} works), shorter datagrams carry
+     * the client header cut to fit, and 2.1.8 servers take them.
+     */
+    public static final int MINIMUM_LENGTH = UdpDatagramHeader.LENGTH;
 
     private static final int FLAGS_OFFSET = UdpDatagramHeader.LENGTH + ClientHeader.FLAGS_OFFSET;
 

@@ -1,5 +1,6 @@
 package dev.tapir.engine.iperf2;
 
+import dev.tapir.engine.report.AddressText;
 import dev.tapir.engine.report.Connection;
 import dev.tapir.engine.report.CpuUtilization;
 import dev.tapir.engine.report.Interval;
@@ -17,6 +18,7 @@ import dev.tapir.engine.test.StopSignal;
 import dev.tapir.engine.test.StreamCounters;
 import dev.tapir.engine.test.TcpReceiver;
 import dev.tapir.engine.test.TestClock;
+import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.test.UdpReceiveStats;
 import dev.tapir.engine.test.UdpReceiver;
 import dev.tapir.engine.transport.DatagramBatch;
@@ -27,17 +29,23 @@ import dev.tapir.engine.transport.StreamListener;
 import dev.tapir.engine.transport.StreamOptions;
 import dev.tapir.engine.transport.Transport;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
- * An iperf 2 server ({@code iperf -s [-u]}), wire-compatible with 2.1.8 clients and with 2.0.x UDP senders. Serves one
- * test at a time, on any {@link Transport}.
+ * An iperf 2 server ({@code iperf -s [-u]}), wire-compatible with 2.1.8 clients and with 2.0.x UDP senders, on any
+ * {@link Transport}. TCP connections are served at once, each on its own thread, as iperf 2 does (an {@code iperf -c
+ * -P 2} client opens both streams together; served in turn, the second would sit unread until the first ended), and a
+ * client's {@code -r}/{@code -d} is answered with a test back to its listener; UDP serves one test at a time.
  *
  * <p>UDP: every datagram of any header variant feeds {@link UdpReceiveStats} (iperf 2 stamps datagrams with the
  * epoch, so transit = arrival epoch − sent); the FIN (negative id) counts as a datagram, as in 2.1.8, and is answered
@@ -54,6 +62,8 @@ public final class Iperf2Server implements AutoCloseable {
     private static final long FIRST_ARRIVAL_POLL_NANOS = 1_000_000;
     /** A UDP test whose client fell silent this long without a FIN is abandoned (no report, not a result). */
     private static final long ABANDONED_NANOS = 10_000_000_000L;
+    /** Longer than a FIN's answer may take ({@link #REPORT_WRITES} × {@link #SILENCE_MILLIS}). */
+    private static final long JOIN_MILLIS = 5_000;
 
     /**
      * What a server does besides serving.
@@ -80,12 +90,25 @@ public final class Iperf2Server implements AutoCloseable {
     private final StreamListener listener;
     private final DatagramEndpoint endpoint;
     private final StopSignal stop = new StopSignal();
-    private final MemorySegment control = Arena.ofAuto().allocate(ServerReport.LENGTH, 8);
+    /** Threads serving TCP connections, or answering a UDP client's FIN, that have not finished yet. */
+    private final Set<Thread> active = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger nextStreamId = new AtomicInteger();
+    private final PrintStream log;
     private volatile long droppedDatagrams;
 
-    /** Binds at once, so {@link #localAddress()} is known before {@link #serve}. */
+    /**
+     * Binds at once, so {@link #localAddress()} is known before {@link #serve}; failed TCP tests are logged on
+     * stderr.
+     */
     public Iperf2Server(Transport transport, InetSocketAddress bind, Protocol protocol, Options options)
             throws IOException {
+        this(transport, bind, protocol, options, System.err);
+    }
+
+    /** Like the other constructor; a TCP test that fails gets one line on {@code log} and the server goes on. */
+    public Iperf2Server(Transport transport, InetSocketAddress bind, Protocol protocol, Options options,
+            PrintStream log) throws IOException {
+        this.log = log;
         this.transport = transport;
         this.protocol = protocol;
         this.options = options;
@@ -108,13 +131,22 @@ public final class Iperf2Server implements AutoCloseable {
     }
 
     /**
-     * Serves tests until {@link #close()} (from another thread), or returns after the first one when {@code oneOff}.
+     * Serves tests until {@link #close()} (from another thread), or returns after the first one when {@code oneOff}
+     * (over TCP: once every connection that came while one was being served has ended, so {@code -P} is one test).
      */
     public void serve(boolean oneOff) throws IOException {
-        while (!stop.stopped()) {
-            boolean served = protocol == Protocol.TCP ? serveTcp() : serveUdp();
-            if (served && oneOff) {
-                return;
+        try {
+            boolean served = false;
+            while (!stop.stopped()) {
+                served |= protocol == Protocol.TCP ? acceptTcp() : serveUdp();
+                // a UDP test is over at its FIN (only its report may still be repeated)
+                if (served && oneOff && (protocol == Protocol.UDP || active.isEmpty())) {
+                    return;
+                }
+            }
+        } finally {
+            for (Thread t : active) {
+                join(t, JOIN_MILLIS);
             }
         }
     }
@@ -148,7 +180,7 @@ public final class Iperf2Server implements AutoCloseable {
                 LockSupport.parkNanos(FIRST_ARRIVAL_POLL_NANOS);
             }
             if (receiver.firstArrivalNanos() != 0 && options.intervalNanos() > 0) {
-                reporter = startReporter(counters, intervals);
+                reporter = startReporter(1, counters, intervals, TestClock.start());
             }
             join(hot);
         } finally {
@@ -157,7 +189,7 @@ public final class Iperf2Server implements AutoCloseable {
             }
             droppedDatagrams += counters.errors();
         }
-        if (receiver.failure() != null) {
+        if (receiver.failure() != null && !stop.stopped()) {
             throw receiver.failure();
         }
         if (!receiver.finReceived()) {
@@ -165,23 +197,24 @@ public final class Iperf2Server implements AutoCloseable {
         }
         InetSocketAddress client = endpoint.lastSource();
         long micros = Math.max(1, (counters.endNanos() - receiver.firstArrivalNanos()) / 1_000);
-        writeReport(stats, micros);
-        answerRetransmittedFins(client);
+        MemorySegment report = Arena.ofAuto().allocate(ServerReport.LENGTH, 8);
+        writeReport(report, stats, micros);
+        answerFins(report, client);
         double seconds = micros / 1e6;
         UdpFigures udp = new UdpFigures(stats.jitterMillis(), stats.lost(), stats.highestSequence(),
                 stats.outOfOrder());
         StreamResult stream = new StreamResult(1, Transfer.NONE, Transfer.of(0, seconds, stats.bytes()),
                 TcpFigures.UNKNOWN, udp, 0);
-        options.results().accept(result(client, Protocol.UDP, intervals, stream, seconds));
+        options.results().accept(result(1, client, Protocol.UDP, intervals, stream, seconds));
         return true;
     }
 
-    /** Fills {@link #control} with the report 2.1.8 would send for these figures. */
-    private void writeReport(UdpReceiveStats stats, long micros) {
+    /** Fills {@code report} with the report 2.1.8 would send for these figures. */
+    private static void writeReport(MemorySegment report, UdpReceiveStats stats, long micros) {
         long datagrams = stats.highestSequence();
         long transits = stats.transitCount();
         double mean = stats.meanTransitMicros();
-        new ServerReport().wrap(control, 0).clear()
+        new ServerReport().wrap(report, 0).clear()
                 .flags(ServerReport.FLAGS)
                 .totalLength(stats.bytes())
                 .stopMicros(micros)
@@ -202,31 +235,82 @@ public final class Iperf2Server implements AutoCloseable {
     /**
      * Sends the report, then waits for {@link #SILENCE_MILLIS} of silence; a datagram in that time means the client
      * did not get the report (it re-sends its FIN), so the report goes out again, at most {@link #REPORT_WRITES} times.
+     * This runs on its own thread and on a second socket on the server's port connected to this client (the kernel
+     * hands a connected socket its peer's datagrams and the listening one all others, as for iperf3's UDP streams), so
+     * the next client is served at once: waiting on the listening socket swallowed a next client's first datagrams
+     * (counted lost in its test) and started its test late.
      */
-    private void answerRetransmittedFins(InetSocketAddress client) throws IOException {
-        DatagramBatch drain = new DatagramBatch(Arena.ofAuto().allocate(MAX_DATAGRAM * 4L, 8), 4);
-        for (int write = 0; write < REPORT_WRITES && !stop.stopped(); write++) {
-            endpoint.sendTo(control, 0, ServerReport.LENGTH, client);
-            if (endpoint.receive(drain, SILENCE_MILLIS) == 0) {
-                return;
-            }
+    private void answerFins(MemorySegment report, InetSocketAddress client) throws IOException {
+        DatagramEndpoint toClient = transport.bindDatagram(localAddress(), options.datagramOptions());
+        try {
+            toClient.connect(client);
+        } catch (IOException | RuntimeException e) {
+            toClient.close();
+            throw e;
         }
+        Thread thread = Thread.ofPlatform().name("tapir-iperf2-udp-fin-" + client.getPort()).unstarted(() -> {
+            DatagramBatch drain = new DatagramBatch(Arena.ofAuto().allocate(MAX_DATAGRAM * 4L, 8), 4);
+            try (toClient) {
+                for (int write = 0; write < REPORT_WRITES && !stop.stopped(); write++) {
+                    toClient.send(report, 0, ServerReport.LENGTH, 1);
+                    if (toClient.receive(drain, SILENCE_MILLIS) == 0) {
+                        return;
+                    }
+                }
+            } catch (IOException e) {
+                log.println("tapir iperf 2 server: " + client + ": report not sent: " + e.getMessage());
+            } finally {
+                active.remove(Thread.currentThread());
+            }
+        });
+        active.add(thread);
+        thread.start();
     }
 
     // ---- TCP ----
 
-    private boolean serveTcp() throws IOException {
+    /** Takes the next TCP connection, if one comes within a poll, and serves it on its own thread. */
+    private boolean acceptTcp() throws IOException {
         StreamConnection connection = listener.accept(StopSignal.POLL_MILLIS);
         if (connection == null) {
             return false;
         }
+        Thread thread = Thread.ofPlatform().name("tapir-iperf2-tcp-" + connection.remoteAddress().getPort())
+                .unstarted(() -> {
+                    try {
+                        serveTcp(connection);
+                    } catch (IOException e) {
+                        log.println("tapir iperf 2 server: " + connection.remoteAddress() + ": " + e.getMessage());
+                    } finally {
+                        active.remove(Thread.currentThread());
+                    }
+                });
+        active.add(thread);
+        thread.start();
+        return true;
+    }
+
+    private void serveTcp(StreamConnection connection) throws IOException {
         try (connection) {
             StreamCounters counters = new StreamCounters();
             TestClock clock = TestClock.start();
-            counters.addBytes(readClientHeader(connection));
+            // its own buffer: connections are served concurrently
+            HeaderRead header = readClientHeader(connection, Arena.ofAuto().allocate(ClientHeader.LENGTH, 8));
+            counters.addBytes(header.bytes());
+            InetSocketAddress client = connection.remoteAddress();
+            boolean connectBack = (header.flags() & ClientHeader.HEADER_VERSION1) != 0;
+            boolean dual = connectBack && (header.flags() & ClientHeader.RUN_NOW) != 0;
+            Thread both = null;
+            if (dual) {
+                both = Thread.ofPlatform().name("tapir-iperf2-dual-" + client.getPort())
+                        .start(() -> connectBack(client, header));
+            }
             List<Interval> intervals = new ArrayList<>();
             TcpReceiver receiver = new TcpReceiver(connection, counters, stop);
-            IntervalReporter reporter = options.intervalNanos() > 0 ? startReporter(counters, intervals, clock) : null;
+            // numbered as iperf 2 numbers a client's -P streams
+            int id = nextStreamId.incrementAndGet();
+            IntervalReporter reporter = options.intervalNanos() > 0
+                    ? startReporter(id, counters, intervals, clock) : null;
             try {
                 receiver.run();
             } finally {
@@ -238,38 +322,73 @@ public final class Iperf2Server implements AutoCloseable {
                 throw receiver.failure();
             }
             double seconds = clock.seconds(counters.endNanos());
-            StreamResult stream = new StreamResult(1, Transfer.NONE, Transfer.of(0, seconds, counters.bytes()),
+            StreamResult stream = new StreamResult(id, Transfer.NONE, Transfer.of(0, seconds, counters.bytes()),
                     TcpFigures.UNKNOWN, null, 0);
-            options.results().accept(result(connection.remoteAddress(), Protocol.TCP, intervals, stream, seconds));
-            return true;
+            options.results().accept(result(id, connection.remoteAddress(), Protocol.TCP, intervals, stream,
+                    seconds));
+            if (both != null) {
+                join(both);
+            } else if (connectBack) {
+                connectBack(client, header);
+            }
+        }
+    }
+
+    /** What the client header said: the bytes it took, its flags, and for -r/-d where and how much to send back. */
+    private record HeaderRead(long bytes, int flags, int port, int bufLen, int amount) {
+        static HeaderRead none(long bytes) {
+            return new HeaderRead(bytes, 0, 0, 0, 0);
+        }
+    }
+
+    /**
+     * The other half of {@code -r} (after the client's test) and {@code -d} (during it), as a 2.1.8 server runs it:
+     * a test of the same amount from here to the client's listener (its {@code -L} port, carried in the header), sent
+     * as an iperf 2 client that asks for nothing back. The result is reported like any other; a failure is one line.
+     */
+    private void connectBack(InetSocketAddress client, HeaderRead header) {
+        InetSocketAddress back = new InetSocketAddress(client.getAddress(), header.port());
+        long duration = header.amount() < 0 ? -(long) header.amount() * 10_000_000L : 0;
+        long bytes = header.amount() > 0 ? header.amount() : 0;
+        int length = header.bufLen() > 0 ? header.bufLen() : Iperf2Client.DEFAULT_TCP_LENGTH;
+        TestSpec spec = new TestSpec(Protocol.TCP, length, bytes, 0, duration, options.intervalNanos(), 0, 1, false,
+                false, options.streamOptions(), options.datagramOptions(), false);
+        try {
+            options.results().accept(Iperf2Client.run(transport, back, spec, options.intervals(), log));
+        } catch (IOException | RuntimeException e) {
+            log.println("tapir iperf 2 server: " + client + " asked for " + ((header.flags() & ClientHeader.RUN_NOW)
+                    != 0 ? "-d" : "-r") + ", but connecting back to port " + header.port() + " failed: "
+                    + e.getMessage());
         }
     }
 
     /**
      * Reads the client header the way 2.1.8's listener does: the first word decides. A 2.1.x header (HEADER_EXTEND)
      * is 60 bytes and is acknowledged; a 2.0.x header (HEADER_VERSION1 only) is 24 bytes; anything else is data.
-     * Returns the bytes consumed, all of which count as received (2.1.8 counts them too).
+     * Returns the bytes consumed, all of which count as received (2.1.8 counts them too), and the fields a -r/-d
+     * request needs.
      */
-    private long readClientHeader(StreamConnection connection) throws IOException {
-        MemorySegment head = control;
+    private static HeaderRead readClientHeader(StreamConnection connection, MemorySegment head) throws IOException {
         int got = readFully(connection, head, 0, 4);
         if (got < 4) {
-            return got;
+            return HeaderRead.none(got);
         }
         int flags = head.get(Wire.INT, 0);
         if (!ClientHeader.plausibleFlags(flags)) {
-            return got;
+            return HeaderRead.none(got);
         }
         int length = (flags & ClientHeader.HEADER_EXTEND) != 0 ? ClientHeader.LENGTH : ClientHeader.V1_LENGTH;
         got += readFully(connection, head, 4, length - 4);
         if (got < length) {
-            return got;
+            return HeaderRead.none(got);
         }
+        ClientHeader h = new ClientHeader().wrap(head, 0);
+        HeaderRead read = new HeaderRead(got, flags, h.port(), h.bufLen(), h.amount());
         if ((flags & ClientHeader.HEADER_EXTEND) != 0) {
-            new ClientHeaderAck().wrap(control, 0).writeAs218();
-            writeFully(connection, control, ClientHeaderAck.LENGTH);
+            new ClientHeaderAck().wrap(head, 0).writeAs218();
+            writeFully(connection, head, ClientHeaderAck.LENGTH);
         }
-        return got;
+        return read;
     }
 
     /** Reads until {@code length} bytes, EOF or a stop; returns the bytes read. */
@@ -296,13 +415,10 @@ public final class Iperf2Server implements AutoCloseable {
 
     // ---- reporting ----
 
-    private IntervalReporter startReporter(StreamCounters counters, List<Interval> intervals) {
-        return startReporter(counters, intervals, TestClock.start());
-    }
-
-    private IntervalReporter startReporter(StreamCounters counters, List<Interval> intervals, TestClock clock) {
+    private IntervalReporter startReporter(int id, StreamCounters counters, List<Interval> intervals,
+            TestClock clock) {
         IntervalReporter reporter = new IntervalReporter(clock, options.intervalNanos(),
-                List.of(new ReportedStream(1, false, counters, null)), interval -> {
+                List.of(new ReportedStream(id, false, counters, null)), interval -> {
                     intervals.add(interval);
                     if (options.intervals() != null) {
                         options.intervals().onInterval(interval);
@@ -312,20 +428,24 @@ public final class Iperf2Server implements AutoCloseable {
         return reporter;
     }
 
-    private TestResult result(InetSocketAddress client, Protocol proto, List<Interval> intervals, StreamResult stream,
-            double seconds) {
+    private TestResult result(int id, InetSocketAddress client, Protocol proto, List<Interval> intervals,
+            StreamResult stream, double seconds) {
         InetSocketAddress local = localAddress();
-        Connection connection = new Connection(1, local.getAddress().getHostAddress(), local.getPort(),
-                client.getAddress().getHostAddress(), client.getPort());
+        Connection connection = new Connection(id, AddressText.of(local.getAddress()), local.getPort(),
+                AddressText.of(client.getAddress()), client.getPort());
         TestStart start = new TestStart(false, List.of(connection), Iperf2Client.VERSION, transport.name(),
-                System.currentTimeMillis() / 1000, client.getAddress().getHostAddress(), client.getPort(), "", 0, 0,
+                System.currentTimeMillis() / 1000, AddressText.of(client.getAddress()), client.getPort(), "", 0, 0,
                 0, 0, 0, proto, 1, 0, 0, (long) seconds, 0, 0, false, 0);
         return new TestResult(start, intervals, List.of(stream), false, CpuUtilization.NONE, null, null);
     }
 
     private static void join(Thread thread) {
+        join(thread, 0);
+    }
+
+    private static void join(Thread thread, long millis) {
         try {
-            thread.join();
+            thread.join(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,5 +1,6 @@
 package dev.tapir.engine.iperf3;
 
+import dev.tapir.engine.report.AddressText;
 import dev.tapir.engine.report.Connection;
 import dev.tapir.engine.report.ReportSink;
 import dev.tapir.engine.report.TestResult;
@@ -74,7 +75,11 @@ public final class Iperf3Client {
             expect(channel, ControlState.CREATE_STREAMS, timeout);
             List<Connection> connected = createStreams(server, spec, cookie, run, timeout);
             expect(channel, ControlState.TEST_START, timeout);
-            long timeSecs = System.currentTimeMillis() / 1000;
+            TestStart start = Iperf3Reports.start(true, connected, System.currentTimeMillis() / 1000,
+                    AddressText.of(server.getAddress()), server.getPort(), cookie, spec);
+            if (sink != null) {
+                sink.onStart(start);
+            }
             expect(channel, ControlState.TEST_RUNNING, timeout);
             run.start(false, "tapir-iperf3-client");
             awaitEnd(channel, spec, run);
@@ -97,8 +102,6 @@ public final class Iperf3Client {
                         + "server; verify needs tapir at both ends)");
             }
             boolean localSender = !spec.reverse();
-            TestStart start = Iperf3Reports.start(true, connected, timeSecs, server.getAddress().getHostAddress(),
-                    server.getPort(), cookie, spec);
             return new Outcome(run.result(start, localSender, peer), peer);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -133,8 +136,8 @@ public final class Iperf3Client {
                 stream = new DataStream(id, sending, c, null, TestRun.countersFor(spec, sending));
                 run.streams.add(stream);
                 writeCookie(c, cookie, timeout);
-                connected.add(new Connection(id, c.localAddress().getAddress().getHostAddress(),
-                        c.localAddress().getPort(), c.remoteAddress().getAddress().getHostAddress(),
+                connected.add(new Connection(id, AddressText.of(c.localAddress().getAddress()),
+                        c.localAddress().getPort(), AddressText.of(c.remoteAddress().getAddress()),
                         c.remoteAddress().getPort()));
             } else {
                 InetSocketAddress any = new InetSocketAddress(server.getAddress() instanceof java.net.Inet6Address
@@ -144,8 +147,8 @@ public final class Iperf3Client {
                 run.streams.add(stream);
                 e.connect(server);
                 udpConnect(e, timeout);
-                connected.add(new Connection(id, e.localAddress().getAddress().getHostAddress(),
-                        e.localAddress().getPort(), server.getAddress().getHostAddress(), server.getPort()));
+                connected.add(new Connection(id, AddressText.of(e.localAddress().getAddress()),
+                        e.localAddress().getPort(), AddressText.of(server.getAddress()), server.getPort()));
             }
         }
         return connected;
@@ -194,7 +197,8 @@ public final class Iperf3Client {
      * control connection meanwhile, since the server may abort the test.
      */
     private void awaitEnd(ControlChannel channel, TestSpec spec, TestRun run) throws IOException {
-        long deadline = System.nanoTime() + spec.durationNanos();
+        // The senders' own deadline: starting the loops can take a while on a loaded machine.
+        long deadline = spec.timed() ? run.streams.clock().deadline(spec.durationNanos()) : System.nanoTime();
         boolean udp = spec.protocol() == Protocol.UDP;
         long limit = udp ? spec.datagramLimit() * spec.length() : spec.byteLimit();
         boolean sends = !spec.reverse() || spec.bidirectional();
@@ -242,8 +246,7 @@ public final class Iperf3Client {
             case ControlState.SERVER_ERROR -> {
                 int iperfErrno = channel.readInt(timeout, "the server's error code");
                 int errno = channel.readInt(timeout, "the server's errno");
-                throw new Iperf3ProtocolException("the server reported an error (iperf3 error " + iperfErrno
-                        + (errno != 0 ? ", errno " + errno : "") + ")");
+                throw new Iperf3ProtocolException(ServerErrors.describe(iperfErrno, errno));
             }
             case ControlState.SERVER_TERMINATE -> throw new Iperf3ProtocolException("the server has terminated");
             default -> throw new Iperf3ProtocolException("the server sent an unexpected state "

@@ -2,6 +2,7 @@ package dev.tapir.engine.iperf3;
 
 import dev.tapir.engine.report.Interval;
 import dev.tapir.engine.report.TestResult;
+import dev.tapir.engine.report.TestStart;
 import dev.tapir.engine.transport.StreamConnection;
 import dev.tapir.engine.transport.StreamListener;
 import dev.tapir.engine.transport.StreamOptions;
@@ -35,6 +36,10 @@ public final class Iperf3Server implements AutoCloseable {
 
     /** Where the server's reports go; the CLI plugs engine-core's renderers in here. */
     public interface Output {
+        /** A test's streams are connected and it starts now: its protocol and connections. */
+        default void started(TestStart start) {
+        }
+
         /** An interval report of the running test (called on the reporter thread). */
         void interval(Interval interval);
 

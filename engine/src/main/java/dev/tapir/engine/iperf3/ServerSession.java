@@ -2,6 +2,7 @@ package dev.tapir.engine.iperf3;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tapir.engine.report.AddressText;
 import dev.tapir.engine.report.Connection;
 import dev.tapir.engine.report.TestResult;
 import dev.tapir.engine.report.TestStart;
@@ -57,7 +58,7 @@ final class ServerSession implements Runnable {
         this.output = output;
         this.log = log;
         InetSocketAddress remote = control.remoteAddress();
-        this.peer = remote.getAddress().getHostAddress() + " port " + remote.getPort();
+        this.peer = AddressText.of(remote.getAddress()) + " port " + remote.getPort();
     }
 
     /** Takes a TCP connection that may be one of this test's data streams; false when the test takes none now. */
@@ -96,9 +97,14 @@ final class ServerSession implements Runnable {
                 throw new Iperf3ProtocolException("bad parameters: " + e.getMessage());
             }
             VerifyPattern pattern = params.verifySeed() == null ? null : new VerifyPattern(params.verifySeed());
-            run = new TestRun(spec, params.udpCounters64bit(), pattern, output::interval);
+            run = new TestRun(spec, params.udpCounters64bit(), pattern, output::interval,
+                    params.omitSeconds() * 1_000_000_000L);
             List<Connection> connected = acceptStreams(params, spec, cookie, run, timeout);
             long timeSecs = System.currentTimeMillis() / 1000;
+            InetSocketAddress remote = channel.connection().remoteAddress();
+            TestStart start = Iperf3Reports.start(false, connected, timeSecs, AddressText.of(remote.getAddress()),
+                    remote.getPort(), cookie, spec);
+            output.started(start);
             channel.writeState(ControlState.TEST_START, timeout);
             channel.writeState(ControlState.TEST_RUNNING, timeout);
             run.start(true, "tapir-iperf3-server");
@@ -110,9 +116,6 @@ final class ServerSession implements Runnable {
             channel.writeState(ControlState.EXCHANGE_RESULTS, timeout);
             Iperf3Results client = Iperf3Results.fromJson(
                     channel.readJson(ControlChannel.RESULTS_LIMIT, timeout, "the client's results"));
-            InetSocketAddress remote = channel.connection().remoteAddress();
-            TestStart start = Iperf3Reports.start(false, connected, timeSecs, remote.getAddress().getHostAddress(),
-                    remote.getPort(), cookie, spec);
             TestResult result = run.result(start, spec.reverse(), client);
             Iperf3Results own = run.localResults(spec.protocol() == Protocol.TCP);
             if (params.getServerOutput()) {
@@ -202,8 +205,8 @@ final class ServerSession implements Runnable {
             if (spec.protocol() == Protocol.TCP) {
                 StreamConnection c = nextDataConnection(cookie, timeout);
                 run.streams.add(new DataStream(id, sending, c, null, TestRun.countersFor(spec, sending)));
-                connected.add(new Connection(id, c.localAddress().getAddress().getHostAddress(),
-                        c.localAddress().getPort(), c.remoteAddress().getAddress().getHostAddress(),
+                connected.add(new Connection(id, AddressText.of(c.localAddress().getAddress()),
+                        c.localAddress().getPort(), AddressText.of(c.remoteAddress().getAddress()),
                         c.remoteAddress().getPort()));
             } else {
                 DatagramEndpoint e = next;
@@ -215,8 +218,8 @@ final class ServerSession implements Runnable {
                     next = transport.bindDatagram(local, spec.datagramOptions());
                 }
                 udpReply(e);
-                connected.add(new Connection(id, e.localAddress().getAddress().getHostAddress(),
-                        e.localAddress().getPort(), client.getAddress().getHostAddress(), client.getPort()));
+                connected.add(new Connection(id, AddressText.of(e.localAddress().getAddress()),
+                        e.localAddress().getPort(), AddressText.of(client.getAddress()), client.getPort()));
             }
         }
         } finally {

@@ -36,13 +36,23 @@ final class TestRun implements AutoCloseable {
     private IntervalReporter reporter;
     private ProcessCpu cpu;
     private double[] cpuPercent = {0, 0, 0};
+    /** When the test ended on this side (the client sent TEST_END, the server read it); 0 while it runs. */
+    private long testEndNanos;
+    /** The client's {@code -O}: this much of the start is reported as omitted and left out of the totals. */
+    private final long omitNanos;
 
     /** @param pattern senders send it and receivers check it ({@code --verify}), or null */
     TestRun(TestSpec spec, boolean counter64, VerifyPattern pattern, ReportSink sink) {
+        this(spec, counter64, pattern, sink, 0);
+    }
+
+    /** @param omitNanos the omitted start of the test ({@code -O}), 0 for none */
+    TestRun(TestSpec spec, boolean counter64, VerifyPattern pattern, ReportSink sink, long omitNanos) {
         this.spec = spec;
         this.codec = new Iperf3DatagramHeader(counter64);
         this.pattern = pattern;
         this.sink = sink;
+        this.omitNanos = omitNanos;
     }
 
     /** Counters for a new stream: UDP receivers also keep loss and jitter. */
@@ -59,7 +69,7 @@ final class TestRun implements AutoCloseable {
         for (DataStream s : streams.streams) {
             reported.add(new ReportedStream(s.id, s.sending, s.counters, s.sending ? s.connection : null));
         }
-        reporter = new IntervalReporter(streams.clock(), spec.intervalNanos(), reported, interval -> {
+        reporter = new IntervalReporter(streams.clock(), spec.intervalNanos(), omitNanos, reported, interval -> {
             intervals.add(interval);
             if (sink != null) {
                 sink.onInterval(interval);
@@ -68,15 +78,24 @@ final class TestRun implements AutoCloseable {
         reporter.start();
     }
 
-    /** Stops this side's senders (TCP sends FIN after the last byte). */
+    /** The test ends now: stops this side's senders (TCP sends FIN after the last byte). */
     void stopSending() throws InterruptedException {
+        testEndNanos = System.nanoTime();
+        reporter.endAt(testEndNanos);
         streams.stopSenders();
     }
 
-    /** After TEST_END: receivers drain what is still in flight, then the reporter stops. */
+    /**
+     * After TEST_END: receivers drain what is still in flight, then the reporter stops. The last interval ends where
+     * the streams do ({@link #endNanos}), not when the drain gave up waiting.
+     */
     void finishReceiving() throws InterruptedException {
         streams.drainReceivers(pattern != null && spec.protocol() == Protocol.TCP);
-        reporter.stop(true, true);
+        long end = testEndNanos;
+        for (DataStream s : streams.streams) {
+            end = Math.max(end, endNanos(s));
+        }
+        reporter.stop(true, true, end);
         cpuPercent = cpu.percentSinceStart();
     }
 
@@ -85,8 +104,10 @@ final class TestRun implements AutoCloseable {
         boolean sends = streams.streams.stream().anyMatch(s -> s.sending);
         List<Iperf3Results.Stream> list = new ArrayList<>();
         String congestion = null;
-        for (DataStream s : streams.streams) {
+        for (int i = 0; i < streams.streams.size(); i++) {
+            DataStream s = streams.streams.get(i);
             double seconds = seconds(s);
+            long[] omitted = reporter.omitted(i);
             UdpReceiveStats udp = s.counters.udp();
             long retransmits = -1;
             if (s.sending && tcp) {
@@ -95,7 +116,9 @@ final class TestRun implements AutoCloseable {
             } else if (tcp && s.connection != null && congestion == null && s.connection.tcpStats(s.tcpStats)) {
                 congestion = s.tcpStats.congestion;
             }
-            list.add(new Iperf3Results.Stream(s.id, s.counters.bytes(), retransmits,
+            // As iperf3 3.12 sends them: bytes after the omitted start, datagram and loss counts whole (the peer
+            // takes its own count at the omit's end off the packets)
+            list.add(new Iperf3Results.Stream(s.id, s.counters.bytes() - omitted[0], retransmits,
                     udp == null ? 0 : udp.jitterMillis() / 1000.0,
                     udp == null ? 0 : udp.lost(),
                     tcp ? 0 : (s.sending ? s.counters.packets() : udp.highestSequence()),
@@ -126,10 +149,32 @@ final class TestRun implements AutoCloseable {
         return sum;
     }
 
+    /**
+     * A stream's duration, as iperf3 measures it: from the test's start, or the end of its omitted start (not from
+     * when its thread got going, which on a loaded machine can be a tenth of a second later and would inflate the
+     * rate), to {@link #endNanos}.
+     */
     private double seconds(DataStream s) {
-        long start = s.counters.startNanos();
+        long start = reporter.measuredStartNanos();
+        long end = endNanos(s);
+        return s.counters.startNanos() == 0 || end - start < 0 ? 0 : (end - start) / 1e9;
+    }
+
+    /**
+     * Where a stream ends: a sender at its last write, or at the test's end if it was still sending then (a paced
+     * sender notices the stop only when it wakes for its next datagram); a receiver at the test's end, or at its last
+     * byte if that came later (in flight at TEST_END), so a slow UDP stream whose last datagram came early is not
+     * reported as shorter than the test.
+     */
+    private long endNanos(DataStream s) {
         long end = s.counters.endNanos();
-        return start == 0 || end < start ? 0 : (end - start) / 1e9;
+        if (testEndNanos == 0) {
+            return end;
+        }
+        if (s.sending) {
+            return end == 0 || end - testEndNanos > 0 ? testEndNanos : end;
+        }
+        return end == 0 || s.counters.bytes() == 0 || end - testEndNanos < 0 ? testEndNanos : end;
     }
 
     /** The report of this side: local counters for what it did, the peer's results for the other half. */
@@ -139,7 +184,8 @@ final class TestRun implements AutoCloseable {
             DataStream s = streams.streams.get(i);
             // Like iperf3 (and like the figures sent to the peer): each stream's transfer runs from 0 to its own
             // duration, so a stream that started late never shows an end before its start.
-            Transfer local = Transfer.of(0, seconds(s), s.counters.bytes());
+            long[] omitted = reporter.omitted(i);
+            Transfer local = Transfer.of(0, seconds(s), s.counters.bytes() - omitted[0]);
             Iperf3Results.Stream remote = peer == null ? null : peer.stream(s.id);
             Transfer other = remote == null ? Transfer.NONE
                     : Transfer.of(remote.startTime(), remote.endTime(), Math.max(0, remote.bytes()));
@@ -153,13 +199,13 @@ final class TestRun implements AutoCloseable {
                             : new UdpFigures(remote.jitterSeconds() * 1000.0, Math.max(0, remote.errors()),
                                     Math.max(0, remote.packets()), 0);
                 }
-                results.add(new StreamResult(s.id, local, other, tcp, udp, s.counters.packets()));
+                results.add(new StreamResult(s.id, local, other, tcp, udp, s.counters.packets() - omitted[1]));
             } else {
                 tcp = remote == null || spec.protocol() == Protocol.UDP ? TcpFigures.UNKNOWN
                         : new TcpFigures(remote.retransmits(), -1, -1, -1, -1, -1);
                 if (stats != null) {
-                    udp = new UdpFigures(stats.jitterMillis(), stats.lost(), stats.highestSequence(),
-                            stats.outOfOrder());
+                    udp = new UdpFigures(stats.jitterMillis(), stats.lost() - omitted[2],
+                            stats.highestSequence() - omitted[1], stats.outOfOrder());
                 }
                 results.add(new StreamResult(s.id, other, local, tcp, udp,
                         remote == null ? 0 : Math.max(0, remote.packets())));

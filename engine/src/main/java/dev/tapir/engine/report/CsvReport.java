@@ -42,8 +42,8 @@ public final class CsvReport {
 
     private static String common(String timestamp, InetSocketAddress client, InetSocketAddress server, int id,
             double start, double end, long bytes, double bitsPerSecond) {
-        return timestamp + "," + client.getAddress().getHostAddress() + "," + client.getPort() + ","
-                + server.getAddress().getHostAddress() + "," + server.getPort() + "," + id + ","
+        return timestamp + "," + AddressText.of(client.getAddress()) + "," + client.getPort() + ","
+                + AddressText.of(server.getAddress()) + "," + server.getPort() + "," + id + ","
                 + Units.fixed(start, 1) + "-" + Units.fixed(end, 1) + "," + bytes + "," + (long) bitsPerSecond;
     }
 }

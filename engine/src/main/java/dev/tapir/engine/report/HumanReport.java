@@ -1,6 +1,7 @@
 package dev.tapir.engine.report;
 
 import dev.tapir.engine.test.Protocol;
+import java.util.List;
 
 /**
  * Renders the model as iperf3 prints it for people: the connection lines, one line per stream per interval (plus a
@@ -46,25 +47,76 @@ public final class HumanReport {
      * @param senderHasRetransmits the sending side can tell retransmits (adds the Retr and Cwnd columns)
      */
     public static String interval(Protocol protocol, Interval interval, boolean first, boolean senderHasRetransmits) {
+        return interval(protocol, interval, first, senderHasRetransmits, true);
+    }
+
+    /**
+     * Like {@link #interval(Protocol, Interval, boolean, boolean)}; when the interval has streams both ways
+     * ({@code --bidir}) each line carries iperf3's role tag ({@code [TX-C]}, {@code [RX-S]}...; {@code client} says
+     * which side prints) and each direction with several streams gets its own {@code [SUM]}: one sum of both
+     * directions would add what this side sent to what it received.
+     */
+    public static String interval(Protocol protocol, Interval interval, boolean first, boolean senderHasRetransmits,
+            boolean client) {
         StringBuilder out = new StringBuilder();
         boolean sender = interval.sum().sender();
         boolean multi = interval.streams().size() > 1;
+        boolean bidir = interval.streams().stream().anyMatch(IntervalSample::sender)
+                && interval.streams().stream().anyMatch(s -> !s.sender());
         if (first) {
+            String header;
             if (protocol == Protocol.TCP) {
-                out.append(senderHasRetransmits ? RETRANS_CWND_HEADER : HEADER);
+                header = senderHasRetransmits ? RETRANS_CWND_HEADER : HEADER;
             } else {
-                out.append(sender ? UDP_SENDER_HEADER : UDP_HEADER);
+                header = sender ? UDP_SENDER_HEADER : UDP_HEADER;
             }
+            out.append(bidir ? header.replace("[ ID]", "[ ID][Role]") : header);
         } else if (multi) {
             out.append(SEPARATOR);
         }
         for (IntervalSample s : interval.streams()) {
-            out.append(line(id(s.id()), protocol, s, senderHasRetransmits, true));
+            out.append(line(bidir ? id(s.id()) + "][" + role(s.sender(), client) : id(s.id()), protocol, s,
+                    senderHasRetransmits, true));
         }
-        if (multi) {
+        if (bidir) {
+            for (boolean direction : new boolean[] {true, false}) {
+                List<IntervalSample> those = interval.streams().stream().filter(s -> s.sender() == direction)
+                        .toList();
+                if (those.size() > 1) {
+                    out.append(line("SUM][" + role(direction, client), protocol, sum(those), senderHasRetransmits,
+                            false));
+                }
+            }
+        } else if (multi) {
             out.append(line("SUM", protocol, interval.sum(), senderHasRetransmits, false));
         }
         return out.toString();
+    }
+
+    /** iperf3's role tag: TX or RX, then C(lient) or S(erver). */
+    private static String role(boolean sender, boolean client) {
+        return (sender ? "TX-" : "RX-") + (client ? "C" : "S");
+    }
+
+    /** The sum of some streams' samples of one interval, all in one direction. */
+    private static IntervalSample sum(List<IntervalSample> samples) {
+        IntervalSample first = samples.get(0);
+        long bytes = 0;
+        long packets = 0;
+        long retransmits = 0;
+        double jitter = 0;
+        long lost = 0;
+        long outOfOrder = 0;
+        for (IntervalSample s : samples) {
+            bytes += s.bytes();
+            packets += s.packets();
+            retransmits = retransmits < 0 || s.retransmits() < 0 ? -1 : retransmits + s.retransmits();
+            jitter += s.jitterMillis();
+            lost += s.lostPackets();
+            outOfOrder += s.outOfOrder();
+        }
+        return new IntervalSample(0, first.sender(), first.start(), first.end(), bytes, packets, retransmits, -1, -1,
+                -1, -1, -1, jitter / samples.size(), lost, outOfOrder, first.omitted());
     }
 
     private static String line(String id, Protocol protocol, IntervalSample s, boolean senderHasRetransmits,
@@ -115,21 +167,23 @@ public final class HumanReport {
                             ? prefix + "  " + Units.pad(String.valueOf(s.tcp().retransmits()), 3) + "             sender\n"
                             : prefix + "                  sender\n");
                 }
-                if (printReceived) {
+                // an iperf 2 server tells its TCP client nothing: no receiver line rather than one of zeros
+                if (printReceived && !received.equals(Transfer.NONE)) {
                     out.append(prefix(id, received.start(), received.end(), received.bytes(),
                             rate(received.bytes(), received.end()))).append("                  receiver\n");
                 }
             } else {
+                // null when the peer's figures never came (an iperf 2 server that sent no report)
                 UdpFigures udp = s.udp();
                 if (printSent) {
                     long packets = s.sentPackets();
                     out.append(prefix(id, sent.start(), sent.seconds(), sent.bytes(), rate(sent.bytes(),
                             sent.seconds()))).append(udpTail(0, 0, packets, 0)).append("sender\n");
-                    if (udp.outOfOrder() > 0) {
+                    if (udp != null && udp.outOfOrder() > 0) {
                         out.append(outOfOrder(sent.start(), sent.seconds(), udp.outOfOrder()));
                     }
                 }
-                if (printReceived) {
+                if (printReceived && udp != null) {
                     out.append(prefix(id, received.start(), received.end(), received.bytes(),
                             rate(received.bytes(), received.end())))
                             .append(udpTail(udp.jitterMillis(), udp.lostPackets(), udp.packets(), udp.lostPercent()))
@@ -137,7 +191,9 @@ public final class HumanReport {
                 }
             }
         }
-        if (result.streams().size() > 1) {
+        // with --bidir the streams run both ways: a sum of all would add what was sent to what came back
+        boolean bidir = result.streams().size() > Math.max(1, result.start().numStreams());
+        if (result.streams().size() > 1 && !bidir) {
             Transfer sent = result.sumSent();
             Transfer received = result.sumReceived();
             if (tcp) {
@@ -159,7 +215,7 @@ public final class HumanReport {
                             rate(sent.bytes(), sent.seconds())))
                             .append(udpTail(0, 0, result.sumSentPackets(), 0)).append("sender\n");
                 }
-                if (printReceived) {
+                if (printReceived && udp != null) {
                     out.append(prefix("SUM", received.start(), received.end(), received.bytes(),
                             rate(received.bytes(), received.end())))
                             .append(udpTail(udp.jitterMillis(), udp.lostPackets(), udp.packets(), udp.lostPercent()))
@@ -178,7 +234,7 @@ public final class HumanReport {
         StringBuilder out = new StringBuilder(header(result.start()));
         boolean first = true;
         for (Interval interval : result.intervals()) {
-            out.append(interval(result.protocol(), interval, first, senderHasRetransmits));
+            out.append(interval(result.protocol(), interval, first, senderHasRetransmits, result.start().client()));
             first = false;
         }
         out.append(summary(result));

@@ -22,6 +22,8 @@ public final class JsonReport {
     public static final String VERIFY_KEY = "tapir_verify";
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    /** The UDP figures of a stream whose receiver never reported (an iperf 2 server that sent no report). */
+    private static final UdpFigures NO_UDP_REPORT = new UdpFigures(0, 0, 0, 0);
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
 
@@ -182,7 +184,7 @@ public final class JsonReport {
         } else {
             for (StreamResult s : r.streams()) {
                 ObjectNode udp = streams.addObject().putObject("udp");
-                UdpFigures u = s.udp();
+                UdpFigures u = s.udp() != null ? s.udp() : NO_UDP_REPORT;
                 long packets = s.sentPackets() > 0 ? s.sentPackets() : u.packets();
                 transfer(udp, s.id(), s.sent().start(), s.sent().seconds(), s.sent().seconds(), s.sent().bytes(),
                         rate(s.sent().bytes(), s.sent().seconds()));
@@ -190,7 +192,7 @@ public final class JsonReport {
                 udp.put("out_of_order", u.outOfOrder());
                 udp.put("sender", local);
             }
-            UdpFigures u = r.sumUdp();
+            UdpFigures u = r.sumUdp() != null ? r.sumUdp() : NO_UDP_REPORT;
             long sentPackets = r.sumSentPackets();
             ObjectNode sum = end.putObject("sum");
             transfer(sum, -1, sumSent.start(), sumReceived.end(), sumReceived.end(), sumSent.bytes(),

@@ -4,4 +4,8 @@ package dev.tapir.engine.report;
 @FunctionalInterface
 public interface ReportSink {
     void onInterval(Interval interval);
+
+    /** The test's streams are connected and it starts now (before its first interval). */
+    default void onStart(TestStart start) {
+    }
 }

@@ -46,10 +46,31 @@ public final class IntervalReporter implements AutoCloseable {
     private volatile boolean flushPartial;
     private volatile boolean keepPartialWithData;
     private volatile long stopNanos;
+    /** Set by {@link #endAt}: no interval ends after {@link #testEndNanos}. */
+    private volatile boolean ended;
+    private volatile long testEndNanos;
     private long lastEndNanos;
+    /** iperf3's {@code -O}: the end of the omitted start ({@link System#nanoTime()}), 0 for none. */
+    private final long omitEndNanos;
+    /** Set once the counters were taken at {@link #omitEndNanos}; the report restarts its times from there. */
+    private volatile boolean omitDone;
+    private final long[] omitBytes;
+    private final long[] omitPackets;
+    private final long[] omitLost;
 
     public IntervalReporter(TestClock clock, long intervalNanos, List<ReportedStream> streams, ReportSink sink) {
+        this(clock, intervalNanos, 0, streams, sink);
+    }
+
+    /**
+     * A reporter whose first {@code omitNanos} are iperf3's omitted start ({@code -O}): their intervals are marked
+     * omitted, later ones are timed from the omit's end, and {@link #omitted} gives each stream's figures at that end
+     * for the totals to leave out.
+     */
+    public IntervalReporter(TestClock clock, long intervalNanos, long omitNanos, List<ReportedStream> streams,
+            ReportSink sink) {
         this.clock = clock;
+        this.omitEndNanos = omitNanos > 0 ? clock.startNanos() + omitNanos : 0;
         this.intervalNanos = intervalNanos;
         this.streams = List.copyOf(streams);
         this.sink = sink;
@@ -66,6 +87,9 @@ public final class IntervalReporter implements AutoCloseable {
         rttSum = new long[n];
         rttCount = new long[n];
         retransmits = filled(n, -1);
+        omitBytes = new long[n];
+        omitPackets = new long[n];
+        omitLost = new long[n];
         lastEndNanos = clock.startNanos();
         thread = Thread.ofPlatform().name("tapir-interval-reporter").daemon().unstarted(this::run);
     }
@@ -94,7 +118,16 @@ public final class IntervalReporter implements AutoCloseable {
      * the intervals add up to the totals).
      */
     public void stop(boolean reportPartial, boolean keepPartialWithData) {
-        stopNanos = System.nanoTime();
+        stop(reportPartial, keepPartialWithData, System.nanoTime());
+    }
+
+    /**
+     * Like {@link #stop(boolean, boolean)}, the last interval ending at {@code endNanos} (a {@link System#nanoTime()}
+     * reading, at or after {@link #endAt}) rather than now: a receiver that drained a while after its last byte ends
+     * its report at that byte, so the intervals tile the run the totals cover.
+     */
+    public void stop(boolean reportPartial, boolean keepPartialWithData, long endNanos) {
+        stopNanos = endNanos;
         flushPartial = reportPartial;
         this.keepPartialWithData = keepPartialWithData;
         stopping = true;
@@ -106,11 +139,37 @@ public final class IntervalReporter implements AutoCloseable {
         }
     }
 
+    /**
+     * The test ended at {@code nanos}: no regular interval is reported past it, so the one still open when the test
+     * ends closes at the end given to {@link #stop(boolean, boolean, long)}, not at a later tick during the drain.
+     */
+    public void endAt(long nanos) {
+        testEndNanos = nanos;
+        ended = true;
+        LockSupport.unpark(thread);
+    }
+
     @Override
     public void close() {
         if (thread.isAlive()) {
             stop(false);
         }
+    }
+
+    /**
+     * Where the measured test starts ({@link System#nanoTime()}): the end of the omitted start once it passed,
+     * otherwise the clock's origin.
+     */
+    public long measuredStartNanos() {
+        return omitDone ? omitEndNanos : clock.startNanos();
+    }
+
+    /**
+     * Stream {@code index}'s bytes, datagrams (sent, or highest sequence received) and lost datagrams in the omitted
+     * start, all 0 without one; call after {@link #stop}.
+     */
+    public long[] omitted(int index) {
+        return omitDone ? new long[] {omitBytes[index], omitPackets[index], omitLost[index]} : new long[3];
     }
 
     /** The TCP figures gathered for stream {@code index} (in the order given); call after {@link #stop}. */
@@ -123,10 +182,13 @@ public final class IntervalReporter implements AutoCloseable {
     private void run() {
         long period = intervalNanos > 0 ? intervalNanos : TCP_ONLY_PERIOD_NANOS;
         long next = clock.startNanos() + period;
+        if (omitEndNanos != 0 && next - omitEndNanos > 0) {
+            next = omitEndNanos;
+        }
         while (true) {
             long wait = next - System.nanoTime();
             if (stopping) {
-                long end = stopNanos;
+                long end = Math.max(stopNanos, lastEndNanos);
                 if (intervalNanos > 0 && flushPartial && end - lastEndNanos > 0
                         && (end - lastEndNanos >= (long) (intervalNanos * MIN_PARTIAL_FRACTION)
                                 || keepPartialWithData && movedSinceLastReport())) {
@@ -136,17 +198,49 @@ public final class IntervalReporter implements AutoCloseable {
                 }
                 return;
             }
+            if (ended && next - testEndNanos > 0) {
+                // the test is over: only stop() reports the last interval
+                LockSupport.park();
+                continue;
+            }
             if (wait > 0) {
                 LockSupport.parkNanos(wait);
                 continue;
             }
+            if (omitEndNanos != 0 && !omitDone && next == omitEndNanos) {
+                // the omitted start ends on this boundary, whatever the interval
+                if (intervalNanos > 0) {
+                    report(omitEndNanos);
+                } else {
+                    sampleTcp();
+                }
+                takeOmitted();
+                next = omitEndNanos + period;
+                continue;
+            }
             if (intervalNanos > 0) {
-                report(System.nanoTime());
+                long now = System.nanoTime();
+                report(ended && now - testEndNanos > 0 ? testEndNanos : now);
             } else {
                 sampleTcp();
             }
             next += period;
+            if (omitEndNanos != 0 && !omitDone && next - omitEndNanos > 0) {
+                next = omitEndNanos;
+            }
         }
+    }
+
+    /** The counters at the end of the omitted start, for the totals to leave out. */
+    private void takeOmitted() {
+        for (int i = 0; i < streams.size(); i++) {
+            StreamCounters c = streams.get(i).counters();
+            UdpReceiveStats udp = c.udp();
+            omitBytes[i] = c.bytes();
+            omitPackets[i] = udp != null ? udp.highestSequence() : c.packets();
+            omitLost[i] = udp != null ? udp.lost() : 0;
+        }
+        omitDone = true;
     }
 
     private boolean movedSinceLastReport() {
@@ -181,8 +275,11 @@ public final class IntervalReporter implements AutoCloseable {
     }
 
     private void report(long endNanos) {
-        double start = clock.seconds(lastEndNanos);
-        double end = clock.seconds(endNanos);
+        // omitted intervals are timed from the test's start, the rest from the omit's end (as iperf3 prints them)
+        boolean omitted = omitEndNanos != 0 && !omitDone;
+        long origin = omitted || omitEndNanos == 0 ? clock.startNanos() : omitEndNanos;
+        double start = (lastEndNanos - origin) / 1e9;
+        double end = (endNanos - origin) / 1e9;
         List<IntervalSample> samples = new ArrayList<>(streams.size());
         long sumBytes = 0;
         long sumPackets = 0;
@@ -218,7 +315,7 @@ public final class IntervalReporter implements AutoCloseable {
             }
             IntervalSample sample = new IntervalSample(stream.id(), stream.sender(), start, end,
                     bytes - lastBytes[i], packets - lastPackets[i], retrans, cwnd, sndWnd, rtt, rttVar, pmtu, jitter,
-                    lost - lastLost[i], outOfOrder - lastOutOfOrder[i], false);
+                    lost - lastLost[i], outOfOrder - lastOutOfOrder[i], omitted);
             lastBytes[i] = bytes;
             lastPackets[i] = packets;
             lastLost[i] = lost;
@@ -238,7 +335,7 @@ public final class IntervalReporter implements AutoCloseable {
         }
         double jitter = streams.isEmpty() ? 0 : jitterSum / streams.size();
         IntervalSample sum = new IntervalSample(0, anySender, start, end, sumBytes, sumPackets,
-                retransmitsKnown ? sumRetransmits : -1, -1, -1, -1, -1, -1, jitter, sumLost, sumOutOfOrder, false);
+                retransmitsKnown ? sumRetransmits : -1, -1, -1, -1, -1, -1, jitter, sumLost, sumOutOfOrder, omitted);
         lastEndNanos = endNanos;
         sink.onInterval(new Interval(samples, sum));
     }

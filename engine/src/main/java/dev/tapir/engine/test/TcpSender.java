@@ -8,7 +8,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * Writes {@code length}-byte blocks from one off-heap buffer until the byte limit ({@code -n}, or {@code -k} blocks),
  * the deadline ({@code -t}) or a stop. With a byte limit the last write is shortened so that exactly that many bytes
- * go out. A short write resumes inside the block, so every block on the wire carries the same bytes.
+ * go out. A short write resumes inside the block, so every block on the wire carries the same bytes. With a rate
+ * ({@code -b}) a {@link Pacer} holds the stream to it, as iperf3 does for TCP.
  *
  * <p>With a {@link VerifyPattern} ({@code --verify}) the bytes come from the pattern at the stream's position instead:
  * each write is a slice of it, at most {@link VerifyPattern#MAX_SLICE} long.
@@ -65,10 +66,15 @@ public final class TcpSender implements Runnable {
         final long deadline = spec.timed() ? clock.deadline(spec.durationNanos()) : Long.MAX_VALUE;
         long sent = 0;
         int position = 0;
-        counters.markStart(System.nanoTime());
+        long begin = System.nanoTime();
+        // -b on TCP, as iperf3 paces it (per stream), from the test's start
+        final Pacer pacer = spec.rateBitsPerSecond() > 0
+                ? new Pacer(spec.rateBitsPerSecond(), length, Math.min(begin, clock.startNanos())) : null;
+        counters.markStart(begin);
         try {
             while (!stop.stopped()) {
-                if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
+                long now = System.nanoTime();
+                if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
                     break;
                 }
                 int chunk = length - position;
@@ -86,8 +92,16 @@ public final class TcpSender implements Runnable {
                     from = VerifyPattern.offsetOf(patternStart + sent);
                     chunk = Math.min(chunk, VerifyPattern.MAX_SLICE);
                 }
+                if (pacer != null && pacer.allowance(now, chunk, 1) == 0) {
+                    Pacer.pause(Math.min(Math.min(pacer.waitNanos(now), deadline - now), StopSignal.POLL_MILLIS
+                            * 1_000_000L));
+                    continue;
+                }
                 int written = connection.write(block, from, chunk, StopSignal.POLL_MILLIS);
                 if (written > 0) {
+                    if (pacer != null) {
+                        pacer.consume(now, written);
+                    }
                     sent += written;
                     position += written;
                     if (position == length) {

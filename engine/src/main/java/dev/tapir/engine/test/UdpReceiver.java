@@ -97,6 +97,11 @@ public final class UdpReceiver implements Runnable {
                         i++;
                         continue;
                     }
+                    if (sequence < 0 && firstArrivalNanos == 0) {
+                        // a test cannot begin with its end: this is a previous iperf 2 client re-sending its FIN
+                        i++;
+                        continue;
+                    }
                     if (firstArrivalNanos == 0) {
                         firstArrivalNanos = now;
                     }

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tapir.engine.report.HumanReport;
+import dev.tapir.engine.report.JsonReport;
 import dev.tapir.engine.report.TestResult;
 import dev.tapir.engine.report.UdpFigures;
 import dev.tapir.engine.test.Protocol;
@@ -78,6 +81,9 @@ class Iperf2InteropTest {
         long n = 3_000_000;
         TestResult r = Iperf2Client.run(transport, new InetSocketAddress(LOOPBACK, port), tcp(n, 0), null, System.err);
         assertEquals(n, r.streams().get(0).sent().bytes());
+        // iperf 2 tells a TCP client nothing back: its summary has the sender line only, not a receiver line of zeros
+        String human = HumanReport.summary(r);
+        assertTrue(human.contains(" sender\n") && !human.contains("receiver"), human);
         String[] line = awaitCsvLine(out);
         assertEquals(n, Long.parseLong(line[7]));
         assertEquals(String.valueOf(r.start().connected().get(0).localPort()), line[2], "client port first");
@@ -121,6 +127,41 @@ class Iperf2InteropTest {
     }
 
     // ---- iperf -c -> tapir server ----
+
+    @Test
+    void tapirUdpClientWithoutServerReportPrintsItsOwnFigures() throws Exception {
+        // a UDP socket that takes the datagrams and never answers: the FIN's report never comes
+        try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+            ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+            TestResult r = Iperf2Client.run(transport, new InetSocketAddress(LOOPBACK, silent.getLocalPort()),
+                    udp(0, SECOND / 5, 1_000_000), null, new PrintStream(warnings, true, StandardCharsets.UTF_8));
+            assertTrue(warnings.toString(StandardCharsets.UTF_8).startsWith("WARNING: did not receive ack"));
+            long sent = r.streams().get(0).sentPackets();
+            assertTrue(sent > 0);
+            String human = HumanReport.summary(r);
+            assertTrue(human.contains(" 0/" + sent + " (0%)  sender\n"), human);
+            assertFalse(human.contains("receiver"), human);
+            var sum = new ObjectMapper().readTree(JsonReport.render(r, false)).get("end").get("sum");
+            assertEquals(sent, sum.get("packets").asLong());
+        }
+    }
+
+    @Test
+    void tapirUdpClientSendsSmallDatagramsAsIperfDoes() throws Exception {
+        int port = freePort();
+        startIperf("-s", "-u", "-p", String.valueOf(port));
+        Thread.sleep(300);
+        // iperf -c -u -l 64 cuts its 76-byte header to fit; tapir refused anything below 76 bytes
+        TestSpec spec = new TestSpec(Protocol.UDP, 64, 0, 0, SECOND / 2, 0, 1_000_000, 1, false, false,
+                StreamOptions.DEFAULT, DatagramOptions.DEFAULT, false);
+        TestResult r = Iperf2Client.run(transport, new InetSocketAddress(LOOPBACK, port), spec, null, System.err);
+        var stream = r.streams().get(0);
+        assertNotNull(stream.udp(), "server report parsed");
+        assertEquals(stream.sentPackets(), stream.udp().packets());
+        assertEquals(0, stream.udp().lostPackets());
+        assertEquals(64 * stream.sentPackets(), stream.received().bytes());
+        assertTrue(stream.sentPackets() > 400, "1 Mbit/s for 0.5 s in 64-byte datagrams: " + stream.sentPackets());
+    }
 
     @Test
     void iperfTcpClientByteCountToTapirServer() throws Exception {
@@ -241,6 +282,84 @@ class Iperf2InteropTest {
         server.close();
         serving.join(5_000);
         assertFalse(serving.isAlive());
+    }
+
+    @Test
+    void parallelTcpStreamsOfOneClientAreServedTogether() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
+        int port = startServer(Protocol.TCP, results);
+        runIperf("-c", "127.0.0.1", "-p", String.valueOf(port), "-P", "2", "-t", "1");
+        TestResult a = results.poll(10, TimeUnit.SECONDS);
+        TestResult b = results.poll(10, TimeUnit.SECONDS);
+        assertNotNull(a);
+        assertNotNull(b);
+        long bytesA = a.streams().get(0).received().bytes();
+        long bytesB = b.streams().get(0).received().bytes();
+        // served in turn, the second stream sat unread for the whole test: a few MB in a few ms against GBytes
+        for (TestResult r : List.of(a, b)) {
+            double seconds = r.streams().get(0).received().seconds();
+            assertTrue(seconds > 0.8, "each stream is read for the whole test: " + seconds + " s");
+        }
+        assertTrue(Math.min(bytesA, bytesB) * 10 > Math.max(bytesA, bytesB), bytesA + " vs " + bytesB);
+        assertTrue(a.streams().get(0).id() != b.streams().get(0).id(), "the streams are numbered apart");
+    }
+
+    @Test
+    void tradeoffAndDualTestsConnectBackToTheClient() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(8);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Iperf2Server server = new Iperf2Server(transport, new InetSocketAddress(LOOPBACK, 0), Protocol.TCP,
+                new Iperf2Server.Options(0, null, null, null, results::add),
+                new PrintStream(log, true, StandardCharsets.UTF_8));
+        servers.add(server);
+        Thread.ofPlatform().daemon().start(() -> serveQuietly(server, false));
+        String port = String.valueOf(server.localAddress().getPort());
+        for (String mode : new String[] {"-d", "-r"}) {
+            // -L: the client's own listener for the test back, apart from the server's port on this one host; with
+            // -n and nobody connecting back, iperf 2.1.8 waits for ever
+            Path out = runIperf("-c", "127.0.0.1", "-p", port, mode, "-L", String.valueOf(freePort()), "-n",
+                    "100000");
+            String text = Files.readString(out);
+            assertFalse(text.contains("ERROR"), mode + ": " + text);
+            TestResult a = results.poll(10, TimeUnit.SECONDS);
+            TestResult b = results.poll(10, TimeUnit.SECONDS);
+            assertNotNull(a, mode);
+            assertNotNull(b, mode);
+            for (TestResult r : List.of(a, b)) {
+                var stream = r.streams().get(0);
+                long moved = r.start().client() ? stream.sent().bytes() : stream.received().bytes();
+                assertEquals(100_000, moved, mode + " " + (r.start().client() ? "back" : "forth") + ": " + text);
+            }
+            assertTrue(a.start().client() != b.start().client(), mode + ": one test each way");
+        }
+        assertEquals("", log.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void udpClientsOneAfterAnotherLoseNothing() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(8);
+        Iperf2Server server = new Iperf2Server(transport, new InetSocketAddress(LOOPBACK, 0), Protocol.UDP,
+                new Iperf2Server.Options(0, null, null, null, results::add));
+        servers.add(server);
+        Thread.ofPlatform().daemon().start(() -> serveQuietly(server, false));
+        String port = String.valueOf(server.localAddress().getPort());
+        List<Path> outs = new ArrayList<>();
+        for (int run = 1; run <= 3; run++) {
+            // each client starts as soon as the last one has its report, while the server still listens for that
+            // one's repeated FIN
+            outs.add(runIperf("-c", "127.0.0.1", "-u", "-p", port, "-l", "200", "-b", "2M", "-t", "0.5"));
+        }
+        for (int run = 1; run <= 3; run++) {
+            String out = Files.readString(outs.get(run - 1));
+            Matcher m = SERVER_REPORT.matcher(out);
+            assertTrue(m.find(), out);
+            assertEquals("0", m.group(2), "run " + run + " lost datagrams: " + out);
+            TestResult r = results.poll(10, TimeUnit.SECONDS);
+            assertNotNull(r);
+            assertEquals(0, r.streams().get(0).udp().lostPackets(), "run " + run);
+            double seconds = r.streams().get(0).received().seconds();
+            assertTrue(seconds > 0.45, "run " + run + " measured from its first datagram: " + seconds);
+        }
     }
 
     // ---- helpers ----

@@ -1,10 +1,12 @@
 package dev.tapir.engine.iperf3;
 
+import dev.tapir.engine.transport.StreamOptions;
 import dev.tapir.engine.transport.Transport;
 import dev.tapir.engine.transport.kernel.KernelTransport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -159,6 +161,36 @@ class Iperf3InteropTest {
             assertTrue(udp.jitterMillis() >= 0 && udp.jitterMillis() < 50, "jitter " + udp.jitterMillis());
             // 20 Mbit/s for 1 s in 1200-byte datagrams is about 2083 datagrams.
             assertTrue(r.sumSentPackets() > 1500 && r.sumSentPackets() < 2600, "sent " + r.sumSentPackets());
+        }
+    }
+
+    @Test
+    void tapirClientPacesTcpAtTheBitrate() throws Exception {
+        int port = freePort();
+        try (var server = Iperf3Process.start("-s", "-1", "-p", String.valueOf(port), "-J")) {
+            awaitListening(port);
+            // -b 40M on TCP: 5 MB in 1 s, as iperf3 -c -b 40M sends (tapir sent as fast as it could)
+            TestResult r = runClient(spec(Protocol.TCP, 131072, 0, 1, 40_000_000, 1, false, false), port,
+                    Iperf3Client.Options.DEFAULT).result();
+            assertEquals(0, server.await(10));
+            assertEquals(5_000_000, r.sumSent().bytes(), 750_000, "bytes sent at 40 Mbit/s for 1 s");
+            assertEquals(r.sumSent().bytes(),
+                    server.json().get("end").get("sum_received").get("bytes").longValue(), 131072 * 2);
+        }
+    }
+
+    @Test
+    void iperf3ServerRefusalIsExplainedInWords() throws Exception {
+        int port = freePort();
+        try (var server = Iperf3Process.start("-s", "-1", "-p", String.valueOf(port))) {
+            awaitListening(port);
+            TestSpec spec = new TestSpec(Protocol.TCP, 131072, 0, 0, SECOND, 0, 0, 1, false, false,
+                    new StreamOptions(0, 10, false, null), null, false);
+            var e = assertThrows(Iperf3ProtocolException.class,
+                    () -> runClient(spec, port, Iperf3Client.Options.DEFAULT));
+            // iperf3 answers SERVER_ERROR with its i_errno 123 (IESETMSS) and errno EINVAL
+            assertEquals("the server reported an error: could not set the TCP MSS (-M): Invalid argument [EINVAL] "
+                    + "(iperf3 error 123)", e.getMessage());
         }
     }
 

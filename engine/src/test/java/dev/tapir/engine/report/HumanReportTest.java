@@ -71,4 +71,25 @@ class HumanReportTest {
         String later = HumanReport.interval(Protocol.UDP, interval, false, false);
         assertEquals(HumanReport.SEPARATOR + first.substring(first.indexOf('\n') + 1), later);
     }
+
+    @Test
+    void bidirectionalIntervalsGetRoleTagsAndOneSumPerDirection() {
+        IntervalSample tx1 = new IntervalSample(5, true, 0, 1, 1000, 0, 1, 2048, -1, -1, -1, -1, 0, 0, 0, false);
+        IntervalSample tx2 = new IntervalSample(7, true, 0, 1, 3000, 0, 2, 2048, -1, -1, -1, -1, 0, 0, 0, false);
+        IntervalSample rx1 = new IntervalSample(9, false, 0, 1, 500, 0, -1, -1, -1, -1, -1, -1, 0, 0, 0, false);
+        IntervalSample rx2 = new IntervalSample(11, false, 0, 1, 500, 0, -1, -1, -1, -1, -1, -1, 0, 0, 0, false);
+        IntervalSample all = new IntervalSample(0, true, 0, 1, 5000, 0, -1, -1, -1, -1, -1, -1, 0, 0, 0, false);
+        String text = HumanReport.interval(Protocol.TCP, new Interval(List.of(tx1, tx2, rx1, rx2), all), true, true,
+                false);
+        String expected = """
+                [ ID][Role] Interval           Transfer     Bitrate         Retr  Cwnd
+                [  5][TX-S]   0.00-1.00   sec  1000 Bytes  8.00 Kbits/sec    1   2.00 KBytes      \s
+                [  7][TX-S]   0.00-1.00   sec  2.93 KBytes  24.0 Kbits/sec    2   2.00 KBytes      \s
+                [  9][RX-S]   0.00-1.00   sec   500 Bytes  4.00 Kbits/sec                 \s
+                [ 11][RX-S]   0.00-1.00   sec   500 Bytes  4.00 Kbits/sec                 \s
+                [SUM][TX-S]   0.00-1.00   sec  3.91 KBytes  32.0 Kbits/sec    3            \s
+                [SUM][RX-S]   0.00-1.00   sec  1000 Bytes  8.00 Kbits/sec                 \s
+                """;
+        assertEquals(expected, text);
+    }
 }

@@ -53,7 +53,8 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
     private final int fd;
     private final boolean segmentationOffload;
     private final boolean groSupported;
-    private final InetSocketAddress localAddress;
+    /** Re-read after connect, which picks the wildcard-bound socket's source address (iperf3 prints that one). */
+    private volatile InetSocketAddress localAddress;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     // sender side
@@ -109,6 +110,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
     @Override
     public void connect(InetSocketAddress remote) throws IOException {
         Sockets.connect(fd, remote, 0);
+        localAddress = Sockets.localAddress(fd);
     }
 
     @Override

@@ -18,6 +18,8 @@ import java.net.InetSocketAddress;
  */
 public final class KernelTransport implements Transport {
     private static final int LISTEN_BACKLOG = 128;
+    /** The call named in the exception when the kernel refuses a congestion control algorithm ({@code -C}). */
+    public static final String CONGESTION_CALL = "setsockopt(TCP_CONGESTION)";
     /**
      * UDP receive buffer when the user gave no {@code -w}: a batching sender queues thousands of datagrams in
      * microseconds, which overflow the kernel's default (about 208 KiB) whenever the receiving thread is off its core
@@ -106,7 +108,12 @@ public final class KernelTransport implements Transport {
             Sockets.setsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
         }
         if (options.congestion() != null) {
-            Sockets.setsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_CONGESTION, options.congestion());
+            try {
+                Sockets.setsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_CONGESTION, options.congestion());
+            } catch (SyscallException e) {
+                // named, so that ENOENT reads as an unknown algorithm rather than a missing file
+                throw new SyscallException(CONGESTION_CALL, e.errno());
+            }
         }
     }
 
