@@ -38,6 +38,20 @@ final class StreamPattern {
         }
     }
 
+    /**
+     * Runs {@code net} while {@code from} sends the first {@code total} pattern bytes and then its FIN, and
+     * {@code to} reads and checks them; true if {@code to} saw the end within {@code maxNanos} of fake time.
+     */
+    boolean sendAndClose(TwoLayerNetwork net, TcpSocket from, TcpSocket to, long total, long maxNanos) {
+        return net.runUntil(() -> eof, maxNanos, () -> {
+            write(from, total);
+            if (written == total) {
+                from.shutdownOutput();
+            }
+            readAndCheck(to);
+        });
+    }
+
     /** Reads what is waiting and checks it; throws on the first wrong byte. */
     void readAndCheck(TcpSocket socket) {
         while (true) {

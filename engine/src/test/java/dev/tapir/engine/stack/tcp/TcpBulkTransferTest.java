@@ -18,23 +18,11 @@ class TcpBulkTransferTest {
         net.delayNanos = 200_000L;
         net.capture = false;
         TcpSocket[] pair = net.connect(5001, config, config);
-        Random random = new Random(seed);
         // 1% loss and 1% reordering (held back 300 us) in both directions.
-        net.filter = (src, seg, i) -> {
-            double r = random.nextDouble();
-            if (r < 0.01) {
-                return TwoLayerNetwork.Filter.DROP;
-            }
-            return r < 0.02 ? 300_000L : TwoLayerNetwork.Filter.PASS;
-        };
+        net.filter = TwoLayerNetwork.Filter.onePercentLossAndReorder(new Random(seed));
         StreamPattern pattern = new StreamPattern(seed);
-        assertTrue(net.runUntil(() -> pattern.eof, 600 * SECOND, () -> {
-            pattern.write(pair[0], bytes);
-            if (pattern.written == bytes) {
-                pair[0].shutdownOutput();
-            }
-            pattern.readAndCheck(pair[1]);
-        }), "received " + pattern.read + " of " + bytes);
+        assertTrue(pattern.sendAndClose(net, pair[0], pair[1], bytes, 600 * SECOND),
+                "received " + pattern.read + " of " + bytes);
         assertEquals(bytes, pattern.read);
         assertEquals(TcpState.CLOSE_WAIT, pair[1].state());
         TcpCounters c = pair[0].counters();

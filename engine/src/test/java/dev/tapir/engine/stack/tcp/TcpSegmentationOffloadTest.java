@@ -82,24 +82,12 @@ class TcpSegmentationOffloadTest {
         TwoLayerNetwork net = network(config);
         net.capture = false;
         TcpSocket[] pair = net.connect(5001, config, config);
-        Random random = new Random(7);
         // 1% of the segments cut from A's super-frames (and of B's ACKs) lost, 1% held back 300 us.
-        net.filter = (source, segment, index) -> {
-            double r = random.nextDouble();
-            if (r < 0.01) {
-                return TwoLayerNetwork.Filter.DROP;
-            }
-            return r < 0.02 ? 300_000L : TwoLayerNetwork.Filter.PASS;
-        };
+        net.filter = TwoLayerNetwork.Filter.onePercentLossAndReorder(new Random(7));
         StreamPattern pattern = new StreamPattern(7);
         long bytes = 16L << 20;
-        assertTrue(net.runUntil(() -> pattern.eof, 600 * SECOND, () -> {
-            pattern.write(pair[0], bytes);
-            if (pattern.written == bytes) {
-                pair[0].shutdownOutput();
-            }
-            pattern.readAndCheck(pair[1]);
-        }), "received " + pattern.read + " of " + bytes);
+        assertTrue(pattern.sendAndClose(net, pair[0], pair[1], bytes, 600 * SECOND),
+                "received " + pattern.read + " of " + bytes);
         assertEquals(bytes, pattern.read);
         assertTrue(net.outA.superFrames > 0);
         TcpCounters c = pair[0].counters();

@@ -7,6 +7,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.Random;
 import java.util.function.BooleanSupplier;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -30,6 +31,17 @@ final class TwoLayerNetwork {
         long DROP = -1;
 
         long decide(int source, TcpSegment segment, int index);
+
+        /** Drops 1 % of packets and holds back another 1 % by 300 µs (so they arrive out of order), from {@code random}. */
+        static Filter onePercentLossAndReorder(Random random) {
+            return (source, segment, index) -> {
+                double r = random.nextDouble();
+                if (r < 0.01) {
+                    return DROP;
+                }
+                return r < 0.02 ? 300_000L : PASS;
+            };
+        }
     }
 
     record Packet(long deliverAt, long order, int source, int destination, byte[] bytes) {
