@@ -44,14 +44,14 @@ final class DataStreams implements AutoCloseable {
     }
 
     /**
-     * Starts one loop per stream. {@code spec} is the whole test; a byte or block limit is split over this side's
-     * sending streams (iperf3 counts -n and -k over all streams). {@code runUntilStopped} makes senders ignore the
-     * duration and run until {@link #stopSenders()} (the server: the client decides when the test ends). With a
-     * {@code pattern} ({@code --verify}) senders send it and receivers check it.
+     * Builds one loop per stream and its thread, unstarted. {@code spec} is the whole test; a byte or block limit is
+     * split over this side's sending streams (iperf3 counts -n and -k over all streams). {@code runUntilStopped} makes
+     * senders ignore the duration and run until {@link #stopSenders()} (the server: the client decides when the test
+     * ends). With a {@code pattern} ({@code --verify}) senders send it and receivers check it.
      */
-    void start(TestSpec spec, Iperf3DatagramHeader codec, VerifyPattern pattern, boolean runUntilStopped,
+    void prepare(TestSpec spec, Iperf3DatagramHeader codec, VerifyPattern pattern, boolean runUntilStopped,
             String threadPrefix) {
-        clock = TestClock.start();
+        clock = TestClock.unstarted();
         int senders = (int) streams.stream().filter(s -> s.sending).count();
         int senderIndex = 0;
         for (DataStream s : streams) {
@@ -75,6 +75,11 @@ final class DataStreams implements AutoCloseable {
             }
             s.thread = Thread.ofPlatform().daemon().name(threadPrefix + "-stream-" + s.id).unstarted(s.loop);
         }
+    }
+
+    /** Starts the test's clock and the prepared loops. */
+    void start() {
+        clock.begin();
         for (DataStream s : streams) {
             if (s.thread != null) {
                 s.thread.start();

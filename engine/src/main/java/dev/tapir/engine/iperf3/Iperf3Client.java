@@ -74,14 +74,16 @@ public final class Iperf3Client {
             channel.writeJson(parameters(spec).toJson(), timeout);
             expect(channel, ControlState.CREATE_STREAMS, timeout);
             List<Connection> connected = createStreams(server, spec, cookie, run, timeout);
-            expect(channel, ControlState.TEST_START, timeout);
+            // The start report and the loops are made before TEST_START: the server's clock runs from there.
             TestStart start = Iperf3Reports.start(true, connected, System.currentTimeMillis() / 1000,
                     AddressText.of(server.getAddress()), server.getPort(), cookie, spec);
             if (sink != null) {
                 sink.onStart(start);
             }
+            run.prepare(false, "tapir-iperf3-client");
+            expect(channel, ControlState.TEST_START, timeout);
             expect(channel, ControlState.TEST_RUNNING, timeout);
-            run.start(false, "tapir-iperf3-client");
+            run.start();
             awaitEnd(channel, spec, run);
             run.stopSending();
             channel.writeState(ControlState.TEST_END, timeout);
@@ -224,7 +226,9 @@ public final class Iperf3Client {
             if (run.failure() != null && run.streams.sendersFinished()) {
                 return;
             }
-            int state = channel.pollState(20, "the end of the test");
+            // a timed test ends at its deadline, not up to a poll period after it (the server's clock runs on)
+            int wait = spec.timed() ? (int) Math.clamp((deadline - now + 999_999) / 1_000_000, 1, 20) : 20;
+            int state = channel.pollState(wait, "the end of the test");
             if (state != Integer.MIN_VALUE) {
                 failOn((byte) state, channel, options.controlTimeoutMillis());
             }

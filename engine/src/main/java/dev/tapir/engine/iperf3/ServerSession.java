@@ -105,9 +105,10 @@ final class ServerSession implements Runnable {
             TestStart start = Iperf3Reports.start(false, connected, timeSecs, AddressText.of(remote.getAddress()),
                     remote.getPort(), cookie, spec);
             output.started(start);
+            run.prepare(true, "tapir-iperf3-server");
             channel.writeState(ControlState.TEST_START, timeout);
             channel.writeState(ControlState.TEST_RUNNING, timeout);
-            run.start(true, "tapir-iperf3-server");
+            run.start();
             if (!awaitTestEnd(run)) {
                 return;
             }

@@ -7,19 +7,33 @@ import java.time.Instant;
  * clock at that origin, so that epoch microseconds can be had from nanoTime without allocating.
  */
 public final class TestClock {
-    private final long startNanos;
-    private final long startEpochMicros;
+    private long startNanos;
+    private long startEpochMicros;
 
-    private TestClock(long startNanos, long startEpochMicros) {
-        this.startNanos = startNanos;
-        this.startEpochMicros = startEpochMicros;
+    private TestClock() {
     }
 
     /** A clock whose origin is now. */
     public static TestClock start() {
+        TestClock clock = new TestClock();
+        clock.begin();
+        return clock;
+    }
+
+    /**
+     * A clock to hand to loops built ahead of the test (threads, buffers), so that starting the test costs no more
+     * than {@link #begin()} and starting the threads. Every reader must be started after {@code begin()}, which then
+     * happens-before its reads.
+     */
+    public static TestClock unstarted() {
+        return new TestClock();
+    }
+
+    /** Sets the origin to now. */
+    public void begin() {
         Instant wall = Instant.now();
-        long nanos = System.nanoTime();
-        return new TestClock(nanos, wall.getEpochSecond() * 1_000_000L + wall.getNano() / 1_000);
+        startNanos = System.nanoTime();
+        startEpochMicros = wall.getEpochSecond() * 1_000_000L + wall.getNano() / 1_000;
     }
 
     /** The origin, in {@link System#nanoTime()} terms. */
