@@ -49,19 +49,22 @@ final class ClientCommand implements Callable<Integer> {
             TestResult result;
             if (iperf2) {
                 result = Iperf2Client.run(transport, server, spec, printer, System.err);
+                printer.result(result);
             } else {
-                Iperf3Client.Outcome outcome = new Iperf3Client(transport,
-                        new Iperf3Client.Options(serverOutput, false, 30_000, test.verifySeed()))
-                        .run(server, spec, printer);
-                result = outcome.result();
-                if (serverOutput && outcome.serverResults() != null) {
-                    String text = outcome.serverResults().serverOutputText();
-                    if (text != null) {
-                        System.out.println("\nServer output:\n" + text);
+                Iperf3Client client = new Iperf3Client(transport,
+                        new Iperf3Client.Options(serverOutput, false, 30_000, test.verifySeed()));
+                try (EndOnInterrupt interrupt = new EndOnInterrupt(client::endEarly)) {
+                    Iperf3Client.Outcome outcome = client.run(server, spec, printer);
+                    result = outcome.result();
+                    if (serverOutput && outcome.serverResults() != null) {
+                        String text = outcome.serverResults().serverOutputText();
+                        if (text != null) {
+                            System.out.println("\nServer output:\n" + text);
+                        }
                     }
+                    printer.result(result);
                 }
             }
-            printer.result(result);
             TestOptions.requireVerified(result);
         }
         return 0;

@@ -85,6 +85,10 @@ final class ChildProcess implements AutoCloseable {
         return process.pid();
     }
 
+    boolean alive() {
+        return process.isAlive();
+    }
+
     /** SIGTERM, then SIGKILL after 5 s; waits for the end. */
     void stop() throws InterruptedException {
         process.destroy();

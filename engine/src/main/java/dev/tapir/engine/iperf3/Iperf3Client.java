@@ -54,6 +54,8 @@ public final class Iperf3Client {
 
     private final Transport transport;
     private final Options options;
+    private volatile boolean running;
+    private volatile boolean endRequested;
 
     public Iperf3Client(Transport transport, Options options) {
         this.transport = transport;
@@ -84,7 +86,9 @@ public final class Iperf3Client {
             expect(channel, ControlState.TEST_START, timeout);
             expect(channel, ControlState.TEST_RUNNING, timeout);
             run.start();
+            running = true;
             awaitEnd(channel, spec, run);
+            running = false;
             run.stopSending();
             channel.writeState(ControlState.TEST_END, timeout);
             // The server stops its senders on TEST_END, so receivers drain only after it went out.
@@ -109,6 +113,16 @@ public final class Iperf3Client {
             Thread.currentThread().interrupt();
             throw new Iperf3ProtocolException("interrupted");
         }
+    }
+
+    /**
+     * Ends the running test now, as if its time were up (Ctrl-C): the client sends TEST_END, exchanges results and
+     * returns the report of what moved so far. Callable from any thread; returns whether a test was running (before
+     * and after one there is nothing to end).
+     */
+    public boolean endEarly() {
+        endRequested = true;
+        return running;
     }
 
     /** The parameters iperf3 3.12 would send for {@code spec}. */
@@ -206,7 +220,7 @@ public final class Iperf3Client {
         boolean sends = !spec.reverse() || spec.bidirectional();
         long received = 0;
         long lastArrival = System.nanoTime();
-        while (true) {
+        while (!endRequested) {
             long now = System.nanoTime();
             long bytes = run.streams.bytesReceived();
             if (bytes != received) {
