@@ -3,6 +3,7 @@ package dev.tapir.cli;
 import dev.tapir.engine.iperf2.Iperf2Client;
 import dev.tapir.engine.iperf3.Iperf3Client;
 import dev.tapir.engine.report.TestResult;
+import dev.tapir.engine.test.StopSignal;
 import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.transport.Transport;
 import java.net.InetSocketAddress;
@@ -48,8 +49,14 @@ final class ClientCommand implements Callable<Integer> {
             Transport transport = opened.transport();
             TestResult result;
             if (iperf2) {
-                result = Iperf2Client.run(transport, server, spec, printer, System.err);
-                printer.result(result);
+                StopSignal stop = new StopSignal();
+                try (EndOnInterrupt interrupt = new EndOnInterrupt(() -> {
+                    stop.stop();
+                    return true;
+                })) {
+                    result = Iperf2Client.run(transport, server, spec, printer, System.err, stop);
+                    printer.result(result);
+                }
             } else {
                 Iperf3Client client = new Iperf3Client(transport,
                         new Iperf3Client.Options(serverOutput, false, 30_000, test.verifySeed()));

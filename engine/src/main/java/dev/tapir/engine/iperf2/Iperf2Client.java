@@ -74,12 +74,21 @@ public final class Iperf2Client {
      */
     public static TestResult run(Transport transport, InetSocketAddress server, TestSpec spec, ReportSink intervals,
             PrintStream warnings) throws IOException {
+        return run(transport, server, spec, intervals, warnings, new StopSignal());
+    }
+
+    /**
+     * Like {@link #run(Transport, InetSocketAddress, TestSpec, ReportSink, PrintStream)}; {@code stop} ends the
+     * sending early (Ctrl-C), after which the test finishes as at its end: FIN, the server's report, the summary.
+     */
+    public static TestResult run(Transport transport, InetSocketAddress server, TestSpec spec, ReportSink intervals,
+            PrintStream warnings, StopSignal stop) throws IOException {
         if (spec.streams() != 1 || spec.reverse() || spec.bidirectional()) {
             throw new IllegalArgumentException("the iperf2 dialect runs one stream, client to server (no -P, -R, --bidir)");
         }
         return spec.protocol() == Protocol.TCP
-                ? runTcp(transport, server, spec, intervals)
-                : runUdp(transport, server, spec, intervals, warnings);
+                ? runTcp(transport, server, spec, intervals, stop)
+                : runUdp(transport, server, spec, intervals, warnings, stop);
     }
 
     private static int amount(TestSpec spec) {
@@ -91,13 +100,12 @@ public final class Iperf2Client {
     // ---- TCP ----
 
     private static TestResult runTcp(Transport transport, InetSocketAddress server, TestSpec spec,
-            ReportSink intervalSink) throws IOException {
+            ReportSink intervalSink, StopSignal stop) throws IOException {
         MemorySegment prefix = Arena.ofAuto().allocate(TCP_PREFIX_LENGTH, 8);
         new ClientHeader().wrap(prefix, 0).writeAs218(ClientHeader.TCP_FLAGS, server.getPort(), 0, amount(spec), 0);
         try (StreamConnection connection = transport.connect(server, null, spec.streamOptions(),
                 CONNECT_TIMEOUT_MILLIS)) {
             StreamCounters counters = new StreamCounters();
-            StopSignal stop = new StopSignal();
             TestClock clock = TestClock.start();
             Iperf2Server.writeFully(connection, prefix, ClientHeader.LENGTH);
             counters.addBytes(ClientHeader.LENGTH);
@@ -146,7 +154,7 @@ public final class Iperf2Client {
     // ---- UDP ----
 
     private static TestResult runUdp(Transport transport, InetSocketAddress server, TestSpec spec,
-            ReportSink intervalSink, PrintStream warnings) throws IOException {
+            ReportSink intervalSink, PrintStream warnings, StopSignal stop) throws IOException {
         int length = spec.length();
         MemorySegment prefix = Arena.ofAuto().allocate(Iperf2DatagramCodec.UDP_PREFIX_LENGTH, 8);
         Iperf2DatagramCodec.udpPrefix(prefix, server.getPort(), length, amount(spec), spec.rateBitsPerSecond());
@@ -156,7 +164,6 @@ public final class Iperf2Client {
                 spec.datagramOptions())) {
             endpoint.connect(server);
             StreamCounters counters = new StreamCounters();
-            StopSignal stop = new StopSignal();
             Iperf2DatagramCodec codec = new Iperf2DatagramCodec();
             TestClock clock = TestClock.start();
             List<Interval> intervals = new ArrayList<>();
