@@ -76,7 +76,8 @@ public final class Iperf3Client {
             channel.writeJson(parameters(spec).toJson(), timeout);
             expect(channel, ControlState.CREATE_STREAMS, timeout);
             List<Connection> connected = createStreams(server, spec, cookie, run, timeout);
-            // The start report and the loops are made before TEST_START: the server's clock runs from there.
+            // The start report and the loops are made now, while the server prepares its own: its clock starts once
+            // it has sent TEST_RUNNING, and all this side does after that counts in the server's time.
             TestStart start = Iperf3Reports.start(true, connected, System.currentTimeMillis() / 1000,
                     AddressText.of(server.getAddress()), server.getPort(), cookie, spec);
             if (sink != null) {

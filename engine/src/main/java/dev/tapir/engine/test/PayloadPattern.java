@@ -20,9 +20,8 @@ public final class PayloadPattern {
         for (int i = 0; i < filled; i++) {
             dst.set(ValueLayout.JAVA_BYTE, i, (byte) ('0' + i));
         }
-        // Doubling copies rather than a byte loop: this runs between the peer's TEST_START and the first byte, in a
-        // cold JVM (a 128 KiB byte loop took ~40 ms there). Each copy lands at a multiple of 10, so byte i stays
-        // '0' + i % 10.
+        // Doubling copies rather than a byte loop: this runs in a cold JVM while the peer's clock may already run
+        // (a 128 KiB byte loop took ~40 ms there). Each copy lands at a multiple of 10, so byte i stays '0' + i % 10.
         while (filled < size) {
             long run = Math.min(filled, size - filled);
             MemorySegment.copy(dst, 0, dst, filled, run);
