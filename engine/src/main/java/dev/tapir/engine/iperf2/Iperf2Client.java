@@ -129,7 +129,7 @@ public final class Iperf2Client {
             connection.shutdownOutput();
             drainUntilClosed(connection);
             StreamResult stream = new StreamResult(1, Transfer.of(0, seconds, counters.bytes()), Transfer.NONE,
-                    reporter.tcpFigures(0), null, 0);
+                    reporter.tcpFigures(0), null, 0, true);
             return result(connection.localAddress(), connection.remoteAddress(), spec, intervals, stream, seconds);
         }
     }
@@ -190,7 +190,7 @@ public final class Iperf2Client {
                         report.outOfOrderCount());
             }
             StreamResult stream = new StreamResult(1, Transfer.of(0, seconds, sentBytes), received,
-                    TcpFigures.UNKNOWN, udp, sentPackets);
+                    TcpFigures.UNKNOWN, udp, sentPackets, true);
             return result(endpoint.localAddress(), server, spec, intervals, stream, seconds);
         }
     }

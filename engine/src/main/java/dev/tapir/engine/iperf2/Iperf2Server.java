@@ -204,7 +204,7 @@ public final class Iperf2Server implements AutoCloseable {
         UdpFigures udp = new UdpFigures(stats.jitterMillis(), stats.lost(), stats.highestSequence(),
                 stats.outOfOrder());
         StreamResult stream = new StreamResult(1, Transfer.NONE, Transfer.of(0, seconds, stats.bytes()),
-                TcpFigures.UNKNOWN, udp, 0);
+                TcpFigures.UNKNOWN, udp, 0, false);
         options.results().accept(result(1, client, Protocol.UDP, intervals, stream, seconds));
         return true;
     }
@@ -323,7 +323,7 @@ public final class Iperf2Server implements AutoCloseable {
             }
             double seconds = clock.seconds(counters.endNanos());
             StreamResult stream = new StreamResult(id, Transfer.NONE, Transfer.of(0, seconds, counters.bytes()),
-                    TcpFigures.UNKNOWN, null, 0);
+                    TcpFigures.UNKNOWN, null, 0, false);
             options.results().accept(result(id, connection.remoteAddress(), Protocol.TCP, intervals, stream,
                     seconds));
             if (both != null) {

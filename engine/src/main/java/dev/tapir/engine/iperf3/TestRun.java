@@ -208,7 +208,8 @@ final class TestRun implements AutoCloseable {
                             : new UdpFigures(remote.jitterSeconds() * 1000.0, Math.max(0, remote.errors()),
                                     Math.max(0, remote.packets()), 0);
                 }
-                results.add(new StreamResult(s.id, local, other, tcp, udp, s.counters.packets() - omitted[1]));
+                results.add(new StreamResult(s.id, local, other, tcp, udp, s.counters.packets() - omitted[1],
+                        true));
             } else {
                 tcp = remote == null || spec.protocol() == Protocol.UDP ? TcpFigures.UNKNOWN
                         : new TcpFigures(remote.retransmits(), -1, -1, -1, -1, -1);
@@ -217,7 +218,7 @@ final class TestRun implements AutoCloseable {
                             stats.highestSequence() - omitted[1], stats.outOfOrder());
                 }
                 results.add(new StreamResult(s.id, other, local, tcp, udp,
-                        remote == null ? 0 : Math.max(0, remote.packets())));
+                        remote == null ? 0 : Math.max(0, remote.packets()), false));
             }
         }
         CpuUtilization cpuUse = new CpuUtilization(cpuPercent[0], cpuPercent[1], cpuPercent[2],

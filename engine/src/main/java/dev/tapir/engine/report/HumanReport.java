@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * Renders the model as iperf3 prints it for people: the connection lines, one line per stream per interval (plus a
- * {@code [SUM]} line when there are several streams), a separator, and the final sender/receiver lines. Bidirectional
- * role tags and verbose extras are not rendered.
+ * {@code [SUM]} line when there are several streams), a separator, and the final sender/receiver lines; with
+ * {@code --bidir} iperf3's role tags. Verbose extras are not rendered.
  */
 public final class HumanReport {
     public static final String SEPARATOR = "- - - - - - - - - - - - - - - - - - - - - - - - -\n";
@@ -140,94 +140,114 @@ public final class HumanReport {
         return prefix + udpTail(s.jitterMillis(), s.lostPackets(), s.packets(), s.lostPercent()) + omitted + "\n";
     }
 
-    /** The final lines: separator, column header, each stream's sender and receiver lines, the sums. */
+    /**
+     * The final lines: separator, column header, each stream's sender and receiver lines, the sums. A server prints
+     * only its own side of each stream. With {@code --bidir} each direction comes with its role tag and its own sums,
+     * the client's streams first (as iperf3 prints them).
+     */
     public static String summary(TestResult result) {
         StringBuilder out = new StringBuilder(SEPARATOR);
         boolean tcp = result.protocol() == Protocol.TCP;
         boolean client = result.start().client();
-        boolean localSender = result.localSender();
-        boolean retrans = tcp && result.sumRetransmits() >= 0;
-        if (tcp) {
-            out.append(retrans ? RETRANS_HEADER : HEADER);
+        boolean retrans = tcp && result.streams().stream().anyMatch(s -> s.tcp().retransmits() >= 0);
+        String header = tcp ? (retrans ? RETRANS_HEADER : HEADER) : UDP_HEADER;
+        if (result.bidirectional()) {
+            out.append(header.replace("[ ID]", "[ ID][Role]"));
+            for (boolean clientSends : new boolean[] {true, false}) {
+                boolean sentHere = clientSends == client;
+                direction(out, result.direction(clientSends), "][" + role(sentHere, client), retrans);
+            }
         } else {
-            out.append(UDP_HEADER);
-        }
-        // A server prints only its own side: iperf3 omits the line whose figures it has not got yet.
-        boolean printSent = client || localSender;
-        boolean printReceived = client || !localSender;
-        for (StreamResult s : result.streams()) {
-            String id = id(s.id());
-            Transfer sent = s.sent();
-            Transfer received = s.received();
-            if (tcp) {
-                if (printSent) {
-                    String prefix = prefix(id, sent.start(), sent.seconds(), sent.bytes(), rate(sent.bytes(),
-                            sent.seconds()));
-                    out.append(retrans
-                            ? prefix + "  " + Units.pad(String.valueOf(s.tcp().retransmits()), 3) + "             sender\n"
-                            : prefix + "                  sender\n");
-                }
-                // an iperf 2 server tells its TCP client nothing: no receiver line rather than one of zeros
-                if (printReceived && !received.equals(Transfer.NONE)) {
-                    out.append(prefix(id, received.start(), received.end(), received.bytes(),
-                            rate(received.bytes(), received.end()))).append("                  receiver\n");
-                }
-            } else {
-                // null when the peer's figures never came (an iperf 2 server that sent no report)
-                UdpFigures udp = s.udp();
-                if (printSent) {
-                    long packets = s.sentPackets();
-                    out.append(prefix(id, sent.start(), sent.seconds(), sent.bytes(), rate(sent.bytes(),
-                            sent.seconds()))).append(udpTail(0, 0, packets, 0)).append("sender\n");
-                    if (udp != null && udp.outOfOrder() > 0) {
-                        out.append(outOfOrder(sent.start(), sent.seconds(), udp.outOfOrder()));
-                    }
-                }
-                if (printReceived && udp != null) {
-                    out.append(prefix(id, received.start(), received.end(), received.bytes(),
-                            rate(received.bytes(), received.end())))
-                            .append(udpTail(udp.jitterMillis(), udp.lostPackets(), udp.packets(), udp.lostPercent()))
-                            .append("receiver\n");
-                }
-            }
-        }
-        // with --bidir the streams run both ways: a sum of all would add what was sent to what came back
-        boolean bidir = result.streams().size() > Math.max(1, result.start().numStreams());
-        if (result.streams().size() > 1 && !bidir) {
-            Transfer sent = result.sumSent();
-            Transfer received = result.sumReceived();
-            if (tcp) {
-                if (printSent) {
-                    String prefix = prefix("SUM", sent.start(), sent.seconds(), sent.bytes(),
-                            rate(sent.bytes(), sent.seconds()));
-                    out.append(retrans
-                            ? prefix + "  " + Units.pad(String.valueOf(result.sumRetransmits()), 3) + "             sender\n"
-                            : prefix + "                  sender\n");
-                }
-                if (printReceived) {
-                    out.append(prefix("SUM", received.start(), received.end(), received.bytes(),
-                            rate(received.bytes(), received.end()))).append("                  receiver\n");
-                }
-            } else {
-                UdpFigures udp = result.sumUdp();
-                if (printSent) {
-                    out.append(prefix("SUM", sent.start(), sent.seconds(), sent.bytes(),
-                            rate(sent.bytes(), sent.seconds())))
-                            .append(udpTail(0, 0, result.sumSentPackets(), 0)).append("sender\n");
-                }
-                if (printReceived && udp != null) {
-                    out.append(prefix("SUM", received.start(), received.end(), received.bytes(),
-                            rate(received.bytes(), received.end())))
-                            .append(udpTail(udp.jitterMillis(), udp.lostPackets(), udp.packets(), udp.lostPercent()))
-                            .append("receiver\n");
-                }
-            }
+            out.append(header);
+            direction(out, result, "", retrans);
         }
         if (result.verification() != null) {
             out.append(result.verification().line()).append('\n');
         }
         return out.toString();
     }
+
+    /** The lines of streams that all go one way, and their sums when there are several; {@code tag} follows the id. */
+    private static void direction(StringBuilder out, TestResult part, String tag, boolean retrans) {
+        boolean tcp = part.protocol() == Protocol.TCP;
+        boolean client = part.start().client();
+        for (StreamResult s : part.streams()) {
+            // A server prints only its own side: iperf3 omits the line whose figures it has not got yet.
+            boolean printSent = client || s.sentHere();
+            boolean printReceived = client || !s.sentHere();
+            String id = id(s.id()) + tag;
+            Transfer sent = s.sent();
+            Transfer received = s.received();
+            if (tcp) {
+                if (printSent) {
+                    out.append(tcpSender(id, sent, retrans ? s.tcp().retransmits() : -1));
+                }
+                // an iperf 2 server tells its TCP client nothing: no receiver line rather than one of zeros
+                if (printReceived && !received.equals(Transfer.NONE)) {
+                    out.append(tcpReceiver(id, received));
+                }
+            } else {
+                // null when the peer's figures never came (an iperf 2 server that sent no report)
+                UdpFigures udp = s.udp();
+                if (printSent) {
+                    out.append(udpSender(id, sent, s.sentPackets()));
+                    if (udp != null && udp.outOfOrder() > 0) {
+                        out.append(outOfOrder(sent.start(), sent.seconds(), udp.outOfOrder()));
+                    }
+                }
+                if (printReceived && udp != null) {
+                    out.append(udpReceiver(id, received, udp));
+                }
+            }
+        }
+        if (part.streams().size() < 2) {
+            return;
+        }
+        boolean sentHere = part.streams().get(0).sentHere();
+        boolean printSent = client || sentHere;
+        boolean printReceived = client || !sentHere;
+        String id = "SUM" + tag;
+        if (tcp) {
+            if (printSent) {
+                out.append(tcpSender(id, part.sumSent(), retrans ? part.sumRetransmits() : -1));
+            }
+            if (printReceived) {
+                out.append(tcpReceiver(id, part.sumReceived()));
+            }
+        } else {
+            UdpFigures udp = part.sumUdp();
+            if (printSent) {
+                out.append(udpSender(id, part.sumSent(), part.sumSentPackets()));
+            }
+            if (printReceived && udp != null) {
+                out.append(udpReceiver(id, part.sumReceived(), udp));
+            }
+        }
+    }
+
+    /** A TCP sender line; {@code retransmits} below 0 leaves the Retr column empty. */
+    private static String tcpSender(String id, Transfer sent, long retransmits) {
+        String prefix = prefix(id, sent.start(), sent.seconds(), sent.bytes(), rate(sent.bytes(), sent.seconds()));
+        return retransmits >= 0
+                ? prefix + "  " + Units.pad(String.valueOf(retransmits), 3) + "             sender\n"
+                : prefix + "                  sender\n";
+    }
+
+    private static String tcpReceiver(String id, Transfer received) {
+        return prefix(id, received.start(), received.end(), received.bytes(), rate(received.bytes(), received.end()))
+                + "                  receiver\n";
+    }
+
+    private static String udpSender(String id, Transfer sent, long packets) {
+        return prefix(id, sent.start(), sent.seconds(), sent.bytes(), rate(sent.bytes(), sent.seconds()))
+                + udpTail(0, 0, packets, 0) + "sender\n";
+    }
+
+    private static String udpReceiver(String id, Transfer received, UdpFigures udp) {
+        return prefix(id, received.start(), received.end(), received.bytes(), rate(received.bytes(), received.end()))
+                + udpTail(udp.jitterMillis(), udp.lostPackets(), udp.packets(), udp.lostPercent()) + "receiver\n";
+    }
+
 
     /** The whole report: header, intervals, summary, and on the client the closing line. */
     public static String render(TestResult result, boolean senderHasRetransmits) {

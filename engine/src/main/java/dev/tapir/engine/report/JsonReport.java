@@ -141,48 +141,39 @@ public final class JsonReport {
         o.put("sender", s.sender());
     }
 
+    /**
+     * The end section. With {@code --bidir} the sums cover the client's streams and the {@code _bidir_reverse} sums
+     * the server's, and each stream says whether this side sent it, as iperf3 writes them.
+     */
     static ObjectNode end(TestResult r, boolean senderHasRetransmits) {
         ObjectNode end = NODES.objectNode();
         ArrayNode streams = end.putArray("streams");
         boolean local = r.localSender();
-        Transfer sumSent = r.sumSent();
-        Transfer sumReceived = r.sumReceived();
-        if (r.protocol() == Protocol.TCP) {
-            boolean retrans = senderHasRetransmits && local;
-            for (StreamResult s : r.streams()) {
+        boolean bidir = r.bidirectional();
+        boolean tcp = r.protocol() == Protocol.TCP;
+        for (StreamResult s : r.streams()) {
+            boolean sender = bidir ? s.sentHere() : local;
+            if (tcp) {
                 ObjectNode stream = streams.addObject();
-                ObjectNode sender = stream.putObject("sender");
-                transfer(sender, s.id(), s.sent().start(), s.sent().seconds(), s.sent().seconds(), s.sent().bytes(),
+                ObjectNode sent = stream.putObject("sender");
+                transfer(sent, s.id(), s.sent().start(), s.sent().seconds(), s.sent().seconds(), s.sent().bytes(),
                         rate(s.sent().bytes(), s.sent().seconds()));
-                if (retrans) {
+                if (senderHasRetransmits && (local || s.sentHere())) {
                     TcpFigures t = s.tcp();
-                    sender.put("retransmits", t.retransmits());
-                    sender.put("max_snd_cwnd", t.maxSndCwnd());
-                    sender.put("max_snd_wnd", t.maxSndWnd());
-                    sender.put("max_rtt", t.maxRttMicros());
-                    sender.put("min_rtt", t.minRttMicros());
-                    sender.put("mean_rtt", t.meanRttMicros());
+                    sent.put("retransmits", t.retransmits());
+                    sent.put("max_snd_cwnd", t.maxSndCwnd());
+                    sent.put("max_snd_wnd", t.maxSndWnd());
+                    sent.put("max_rtt", t.maxRttMicros());
+                    sent.put("min_rtt", t.minRttMicros());
+                    sent.put("mean_rtt", t.meanRttMicros());
                 }
-                sender.put("sender", local);
-                ObjectNode receiver = stream.putObject("receiver");
+                sent.put("sender", sender);
+                ObjectNode received = stream.putObject("receiver");
                 // iperf3 3.12 reports the receiver's seconds as the sender's duration.
-                transfer(receiver, s.id(), s.received().start(), s.received().end(), s.sent().seconds(),
+                transfer(received, s.id(), s.received().start(), s.received().end(), s.sent().seconds(),
                         s.received().bytes(), rate(s.received().bytes(), s.received().end()));
-                receiver.put("sender", local);
-            }
-            ObjectNode sent = end.putObject("sum_sent");
-            transfer(sent, -1, sumSent.start(), sumSent.seconds(), sumSent.seconds(), sumSent.bytes(),
-                    rate(sumSent.bytes(), sumSent.seconds()));
-            if (retrans) {
-                sent.put("retransmits", r.sumRetransmits());
-            }
-            sent.put("sender", local);
-            ObjectNode received = end.putObject("sum_received");
-            transfer(received, -1, sumReceived.start(), sumReceived.end(), sumReceived.end(), sumReceived.bytes(),
-                    rate(sumReceived.bytes(), sumReceived.end()));
-            received.put("sender", local);
-        } else {
-            for (StreamResult s : r.streams()) {
+                received.put("sender", sender);
+            } else {
                 ObjectNode udp = streams.addObject().putObject("udp");
                 UdpFigures u = s.udp() != null ? s.udp() : NO_UDP_REPORT;
                 long packets = s.sentPackets() > 0 ? s.sentPackets() : u.packets();
@@ -190,25 +181,15 @@ public final class JsonReport {
                         rate(s.sent().bytes(), s.sent().seconds()));
                 udpFigures(udp, u.jitterMillis(), u.lostPackets(), packets);
                 udp.put("out_of_order", u.outOfOrder());
-                udp.put("sender", local);
+                udp.put("sender", sender);
             }
-            UdpFigures u = r.sumUdp() != null ? r.sumUdp() : NO_UDP_REPORT;
-            long sentPackets = r.sumSentPackets();
-            ObjectNode sum = end.putObject("sum");
-            transfer(sum, -1, sumSent.start(), sumReceived.end(), sumReceived.end(), sumSent.bytes(),
-                    rate(sumSent.bytes(), sumSent.seconds()));
-            udpFigures(sum, u.jitterMillis(), u.lostPackets(), sentPackets > 0 ? sentPackets : u.packets());
-            sum.put("sender", local);
-            ObjectNode sent = end.putObject("sum_sent");
-            transfer(sent, -1, sumSent.start(), sumSent.seconds(), sumSent.seconds(), sumSent.bytes(),
-                    rate(sumSent.bytes(), sumSent.seconds()));
-            udpFigures(sent, 0, 0, sentPackets);
-            sent.put("sender", local);
-            ObjectNode received = end.putObject("sum_received");
-            transfer(received, -1, sumReceived.start(), sumReceived.end(), sumReceived.end(), sumReceived.bytes(),
-                    rate(sumReceived.bytes(), sumReceived.end()));
-            udpFigures(received, u.jitterMillis(), u.lostPackets(), u.packets());
-            received.put("sender", false);
+        }
+        if (bidir) {
+            boolean clientSide = r.start().client();
+            sums(end, "", r.direction(true), clientSide, senderHasRetransmits && (local || clientSide));
+            sums(end, "_bidir_reverse", r.direction(false), !clientSide, senderHasRetransmits && (local || !clientSide));
+        } else {
+            sums(end, "", r, local, senderHasRetransmits && local);
         }
         CpuUtilization c = r.cpu();
         ObjectNode cpu = end.putObject("cpu_utilization_percent");
@@ -231,6 +212,48 @@ public final class JsonReport {
             end.set(VERIFY_KEY, verification(r.verification()));
         }
         return end;
+    }
+
+    /**
+     * {@code sum_sent} and {@code sum_received} (UDP: also {@code sum}) of {@code part}'s streams, each key with
+     * {@code suffix}; {@code sender} says whether this side sent them.
+     */
+    private static void sums(ObjectNode end, String suffix, TestResult part, boolean sender, boolean retransmits) {
+        Transfer sumSent = part.sumSent();
+        Transfer sumReceived = part.sumReceived();
+        boolean local = part.localSender();
+        if (part.protocol() == Protocol.TCP) {
+            ObjectNode sent = end.putObject("sum_sent" + suffix);
+            transfer(sent, -1, sumSent.start(), sumSent.seconds(), sumSent.seconds(), sumSent.bytes(),
+                    rate(sumSent.bytes(), sumSent.seconds()));
+            if (retransmits) {
+                sent.put("retransmits", part.sumRetransmits());
+            }
+            sent.put("sender", sender);
+            ObjectNode received = end.putObject("sum_received" + suffix);
+            transfer(received, -1, sumReceived.start(), sumReceived.end(), sumReceived.end(), sumReceived.bytes(),
+                    rate(sumReceived.bytes(), sumReceived.end()));
+            received.put("sender", sender);
+            return;
+        }
+        UdpFigures u = part.sumUdp() != null ? part.sumUdp() : NO_UDP_REPORT;
+        long sentPackets = part.sumSentPackets();
+        ObjectNode sum = end.putObject("sum" + suffix);
+        transfer(sum, -1, sumSent.start(), sumReceived.end(), sumReceived.end(), sumSent.bytes(),
+                rate(sumSent.bytes(), sumSent.seconds()));
+        udpFigures(sum, u.jitterMillis(), u.lostPackets(), sentPackets > 0 ? sentPackets : u.packets());
+        sum.put("sender", sender);
+        // iperf3 3.12 marks sum_sent with the test's direction and sum_received as not sent, in both directions
+        ObjectNode sent = end.putObject("sum_sent" + suffix);
+        transfer(sent, -1, sumSent.start(), sumSent.seconds(), sumSent.seconds(), sumSent.bytes(),
+                rate(sumSent.bytes(), sumSent.seconds()));
+        udpFigures(sent, 0, 0, sentPackets);
+        sent.put("sender", local);
+        ObjectNode received = end.putObject("sum_received" + suffix);
+        transfer(received, -1, sumReceived.start(), sumReceived.end(), sumReceived.end(), sumReceived.bytes(),
+                rate(sumReceived.bytes(), sumReceived.end()));
+        udpFigures(received, u.jitterMillis(), u.lostPackets(), u.packets());
+        received.put("sender", false);
     }
 
     /**

@@ -9,7 +9,8 @@ package dev.tapir.engine.report;
  * @param tcp the sender's TCP figures, or {@link TcpFigures#UNKNOWN} (and always for UDP)
  * @param udp the receiver's UDP figures, or null for TCP
  * @param sentPackets datagrams sent (UDP), 0 for TCP
+ * @param sentHere this side sent the stream (with {@code --bidir} some streams go each way)
  */
 public record StreamResult(int id, Transfer sent, Transfer received, TcpFigures tcp, UdpFigures udp,
-        long sentPackets) {
+        long sentPackets, boolean sentHere) {
 }

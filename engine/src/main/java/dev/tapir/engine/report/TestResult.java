@@ -65,6 +65,21 @@ public record TestResult(
         return streams.isEmpty() ? Transfer.NONE : new Transfer(start, end, seconds, bytes);
     }
 
+    /** Whether streams ran both ways ({@code --bidir}): this side sent some and received others. */
+    public boolean bidirectional() {
+        return streams.stream().anyMatch(StreamResult::sentHere) && streams.stream().anyMatch(s -> !s.sentHere());
+    }
+
+    /**
+     * This result with only the streams of one direction, for their sums: those the client sends
+     * ({@code clientSends}), or those the server sends.
+     */
+    public TestResult direction(boolean clientSends) {
+        boolean sentHere = clientSends == start.client();
+        return new TestResult(start, intervals, streams.stream().filter(s -> s.sentHere() == sentHere).toList(),
+                localSender, cpu, senderCongestion, receiverCongestion, verification);
+    }
+
     /** Retransmits of all streams, or -1 when unknown for any. */
     public long sumRetransmits() {
         long total = 0;

@@ -19,7 +19,7 @@ final class ReportFixtures {
         IntervalSample sum = new IntervalSample(0, true, 0, 1.002719, 2441871360L, 0, 4, -1, -1, -1, -1, -1, 0, 0,
                 0, false);
         StreamResult result = new StreamResult(5, Transfer.of(0, 2.003533, 4014735360L),
-                Transfer.of(0, 2.00403, 4014735360L), new TcpFigures(27, 1047728, 33029120, 61, 53, 57), null, 0);
+                Transfer.of(0, 2.00403, 4014735360L), new TcpFigures(27, 1047728, 33029120, 61, 53, 57), null, 0, true);
         CpuUtilization cpu = new CpuUtilization(40.957269834587279, 0, 40.957269834587279, 40.093919718650014,
                 0.851824204162367, 39.242045615582825);
         return new TestResult(start, List.of(new Interval(List.of(stream), sum)), List.of(result), true, cpu, "bbr",
@@ -36,7 +36,7 @@ final class ReportFixtures {
                 false);
         StreamResult result = new StreamResult(5, Transfer.of(0, 2.000085, 2523136),
                 Transfer.of(0, 2.000315, 2523136), TcpFigures.UNKNOWN,
-                new UdpFigures(0.0215241124474186, 0, 77, 0), 77);
+                new UdpFigures(0.0215241124474186, 0, 77, 0), 77, true);
         CpuUtilization cpu = new CpuUtilization(1.8942557552656951, 0.225317421165143, 1.6689883157822656,
                 0.0808369044214837, 0.0808868963227957, 0);
         return new TestResult(start, List.of(new Interval(List.of(stream), sum)), List.of(result), true, cpu, null,
@@ -52,7 +52,7 @@ final class ReportFixtures {
         IntervalSample sum = new IntervalSample(0, false, 0, 1.001707, 2003435414L, 0, -1, -1, -1, -1, -1, -1, 0, 0,
                 0, false);
         StreamResult result = new StreamResult(5, Transfer.of(0, 2.001682, 0), Transfer.of(0, 2.001682, 3387031552L),
-                TcpFigures.UNKNOWN, null, 0);
+                TcpFigures.UNKNOWN, null, 0, false);
         CpuUtilization cpu = new CpuUtilization(33.900788585616617, 0.760209523476471, 33.140529104229685, 0, 0, 0);
         return new TestResult(start, List.of(new Interval(List.of(stream), sum)), List.of(result), false, cpu, null,
                 "bbr");
