@@ -17,6 +17,8 @@ final class TestOptions {
     static final int IPERF2_UDP_DEFAULT_LENGTH = 1470;
     static final long UDP_DEFAULT_RATE = 1_000_000;
     static final double DEFAULT_SECONDS = 10;
+    /** The longest omitted start a server takes (iperf3's and tapir's both refuse more). */
+    static final int MAX_OMIT_SECONDS = 600;
 
     @Option(names = {"-u", "--udp"}, description = "UDP instead of TCP.")
     boolean udp;
@@ -70,6 +72,11 @@ final class TestOptions {
             + "with -R) checks byte by byte; a mismatch fails the run.")
     boolean verify;
 
+    @Option(names = {"-O", "--omit"}, paramLabel = "SECS", defaultValue = "0",
+            description = "Leave the first SECS seconds (TCP slow start) out of the totals; the test runs that much "
+                    + "longer (iperf3 protocol, with -t).")
+    int omitSeconds;
+
     @Option(names = "--verify-seed", paramLabel = "SEED",
             description = "Seed of the --verify pattern (default: random; printed with the result to repeat a run).")
     Long verifySeed;
@@ -77,6 +84,12 @@ final class TestOptions {
     TestSpec toSpec(boolean iperf2) {
         if (verifySeed != null && !verify) {
             throw new UserError("--verify-seed goes with --verify");
+        }
+        if (omitSeconds < 0 || omitSeconds > MAX_OMIT_SECONDS) {
+            throw new UserError("-O must be between 0 and " + MAX_OMIT_SECONDS + " seconds, got " + omitSeconds);
+        }
+        if (omitSeconds > 0 && (iperf2 || bytes != null || blocks != null)) {
+            throw new UserError("-O needs the iperf3 protocol and -t (not --iperf2, -n or -k)");
         }
         if (verify && iperf2) {
             throw new UserError("--verify needs the iperf3 protocol: iperf 2's has no room to ask the server to check");

@@ -33,10 +33,17 @@ public final class Iperf3Client {
      * @param udpCounters64bit 64-bit UDP counters ({@code --udp-counters-64bit})
      * @param controlTimeoutMillis how long to wait for each control step of the server (and for connects)
      * @param verifySeed seed of the {@code --verify} pattern, used when the test spec asks to verify
+     * @param omitSeconds {@code -O}: the test runs this much longer, and its start is reported as omitted and left
+     *     out of the totals (a timed test only)
      */
     public record Options(boolean getServerOutput, boolean udpCounters64bit, int controlTimeoutMillis,
-            long verifySeed) {
+            long verifySeed, int omitSeconds) {
         public static final Options DEFAULT = new Options(false, false, 30_000);
+
+        /** Options without {@code -O}. */
+        public Options(boolean getServerOutput, boolean udpCounters64bit, int controlTimeoutMillis, long verifySeed) {
+            this(getServerOutput, udpCounters64bit, controlTimeoutMillis, verifySeed, 0);
+        }
 
         /** Options with verify seed 1 (it matters only for a test that verifies). */
         public Options(boolean getServerOutput, boolean udpCounters64bit, int controlTimeoutMillis) {
@@ -66,11 +73,17 @@ public final class Iperf3Client {
     public Outcome run(InetSocketAddress server, TestSpec spec, ReportSink sink) throws IOException {
         int timeout = options.controlTimeoutMillis();
         Cookie cookie = Cookie.random();
+        if (options.omitSeconds() > 0 && !spec.timed()) {
+            throw new IllegalArgumentException("-O goes with -t, not with -n or -k");
+        }
+        long omitNanos = options.omitSeconds() * 1_000_000_000L;
+        // as iperf3's client: the omitted start comes on top of -t
+        TestSpec runSpec = omitNanos > 0 ? spec.withDuration(spec.durationNanos() + omitNanos) : spec;
         StreamConnection control = transport.connect(server, null, dev.tapir.engine.transport.StreamOptions.DEFAULT,
                 timeout);
         try (ControlChannel channel = new ControlChannel(control);
-                TestRun run = new TestRun(spec, options.udpCounters64bit(),
-                        spec.verify() ? new VerifyPattern(options.verifySeed()) : null, sink)) {
+                TestRun run = new TestRun(runSpec, options.udpCounters64bit(),
+                        spec.verify() ? new VerifyPattern(options.verifySeed()) : null, sink, omitNanos)) {
             channel.writeCookie(cookie, timeout);
             expect(channel, ControlState.PARAM_EXCHANGE, timeout);
             channel.writeJson(parameters(spec).toJson(), timeout);
@@ -79,7 +92,7 @@ public final class Iperf3Client {
             // The start report and the loops are made now, while the server prepares its own: its clock starts once
             // it has sent TEST_RUNNING, and all this side does after that counts in the server's time.
             TestStart start = Iperf3Reports.start(true, connected, System.currentTimeMillis() / 1000,
-                    AddressText.of(server.getAddress()), server.getPort(), cookie, spec);
+                    AddressText.of(server.getAddress()), server.getPort(), cookie, spec, options.omitSeconds());
             if (sink != null) {
                 sink.onStart(start);
             }
@@ -88,7 +101,7 @@ public final class Iperf3Client {
             expect(channel, ControlState.TEST_RUNNING, timeout);
             run.start();
             running = true;
-            awaitEnd(channel, spec, run);
+            awaitEnd(channel, runSpec, run);
             running = false;
             run.stopSending();
             channel.writeState(ControlState.TEST_END, timeout);
@@ -132,8 +145,8 @@ public final class Iperf3Client {
         int window = udp ? spec.datagramOptions().bufferBytes() : spec.streamOptions().windowBytes();
         // iperf3 only knows whole seconds; a shorter test is ended by this client's own clock anyway.
         int seconds = spec.timed() ? (int) Math.max(1, (spec.durationNanos() + 999_999_999L) / 1_000_000_000L) : 0;
-        return new Iperf3Parameters(udp, 0, seconds, spec.bytes(), spec.blocks(), spec.streamOptions().mss(),
-                spec.streamOptions().noDelay(), spec.streams(), spec.reverse(), spec.bidirectional(), window,
+        return new Iperf3Parameters(udp, options.omitSeconds(), seconds, spec.bytes(), spec.blocks(),
+                spec.streamOptions().mss(), spec.streamOptions().noDelay(), spec.streams(), spec.reverse(), spec.bidirectional(), window,
                 spec.length(), spec.rateBitsPerSecond(), 1000, spec.streamOptions().congestion(),
                 options.getServerOutput(), options.udpCounters64bit(), Iperf3Parameters.VERSION,
                 spec.verify() ? options.verifySeed() : null);

@@ -13,13 +13,13 @@ final class Iperf3Reports {
     }
 
     static TestStart start(boolean client, List<Connection> connected, long timeSecs, String peerHost, int peerPort,
-            Cookie cookie, TestSpec spec) {
+            Cookie cookie, TestSpec spec, int omitSeconds) {
         String systemInfo = System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                 + System.getProperty("os.arch");
         int buffer = spec.protocol() == dev.tapir.engine.test.Protocol.UDP ? spec.datagramOptions().bufferBytes()
                 : spec.streamOptions().windowBytes();
         return new TestStart(client, connected, VERSION, systemInfo, timeSecs, peerHost, peerPort, cookie.text(), 0,
-                spec.rateBitsPerSecond(), buffer, 0, 0, spec.protocol(), spec.streams(), spec.length(), 0,
+                spec.rateBitsPerSecond(), buffer, 0, 0, spec.protocol(), spec.streams(), spec.length(), omitSeconds,
                 spec.timed() ? spec.durationNanos() / 1_000_000_000L : 0, spec.bytes(), spec.blocks(), spec.reverse(),
                 0);
     }

@@ -124,4 +124,10 @@ public record TestSpec(
     public boolean timed() {
         return bytes == 0 && blocks == 0;
     }
+
+    /** This test with another duration. */
+    public TestSpec withDuration(long nanos) {
+        return new TestSpec(protocol, length, bytes, blocks, nanos, intervalNanos, rateBitsPerSecond, streams, reverse,
+                bidirectional, streamOptions, datagramOptions, verify);
+    }
 }

@@ -117,6 +117,32 @@ class Iperf3InteropTest {
     }
 
     @Test
+    void tapirClientOmitsTheStartAsIperf3Does() throws Exception {
+        int port = freePort();
+        try (var server = Iperf3Process.start("-s", "-1", "-p", String.valueOf(port), "-J")) {
+            awaitListening(port);
+            TestSpec spec = new TestSpec(Protocol.TCP, 131072, 0, 0, 2 * SECOND, SECOND / 2, 100_000_000, 1, false,
+                    false, null, null, false);
+            TestResult r = runClient(spec, port, new Iperf3Client.Options(false, false, 10_000, 1, 1)).result();
+            assertEquals(0, server.await(10));
+            // -O 1 -t 2: one omitted second first (two half-second intervals), then two counted seconds from 0
+            List<Interval> intervals = r.intervals();
+            assertTrue(intervals.get(0).sum().omitted() && intervals.get(1).sum().omitted(), intervals.toString());
+            Interval firstCounted = intervals.get(2);
+            assertTrue(!firstCounted.sum().omitted() && firstCounted.sum().start() == 0, intervals.toString());
+            double seconds = r.sumSent().seconds();
+            assertTrue(seconds > 1.95 && seconds < 2.2, "sent for " + seconds + " s after the omitted one");
+            // 100 Mbit/s paced from the test's start: the counted two seconds carry ~25 MB, not the omitted third
+            assertTrue(Math.abs(r.sumSent().bytes() - 25_000_000) < 2_500_000, "sent " + r.sumSent().bytes());
+            JsonNode json = server.json();
+            assertEquals(1, json.get("start").get("test_start").get("omit").intValue());
+            JsonNode received = json.get("end").get("sum_received");
+            assertTrue(Math.abs(received.get("bytes").longValue() - r.sumSent().bytes()) < 1_000_000,
+                    received + " against " + r.sumSent().bytes());
+        }
+    }
+
+    @Test
     void tapirClientParallelReverseAndBidirAgainstIperf3Server() throws Exception {
         for (String mode : new String[] {"P4", "R", "bidir"}) {
             int port = freePort();
