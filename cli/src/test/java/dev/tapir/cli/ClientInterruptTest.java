@@ -55,7 +55,9 @@ class ClientInterruptTest {
         args.addAll(List.of(extra));
         ChildProcess client = null;
         for (int attempt = 0; attempt < 50; attempt++) {
-            client = ChildProcess.tapir(List.of(), args.toArray(String[]::new));
+            // SIGINT back to its default first: a shell without job control starts background jobs (as CI may
+            // start this build) with it ignored, and the JVM then keeps ignoring it
+            client = ChildProcess.tapir(List.of("env", "--default-signal=INT"), args.toArray(String[]::new));
             // the first interval line means the test runs (a refused connect exits at once: retry)
             for (int i = 0; i < 500 && !client.stdout().contains("0.00-1.00") && client.alive(); i++) {
                 Thread.sleep(20);
