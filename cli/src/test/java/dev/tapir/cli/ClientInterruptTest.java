@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /** Ctrl-C on a running client ends the test early with a full summary, as a user of iperf3 expects. */
 class ClientInterruptTest {
-    private static final Pattern SUMMARY = Pattern.compile("0\\.00-(\\d+\\.\\d+) +sec +(\\S+) (\\S+) .* (sender|receiver)\\n");
+    private static final Pattern SUMMARY =
+            Pattern.compile("0\\.00-(\\d+\\.\\d+) +sec +(\\S+) (\\S+) .* (sender|receiver)\\n");
 
     @Test
     void ctrlCEndsAnIperf3TestWithBothSidesSummary() throws Exception {

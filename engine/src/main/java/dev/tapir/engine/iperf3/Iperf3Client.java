@@ -146,10 +146,10 @@ public final class Iperf3Client {
         // iperf3 only knows whole seconds; a shorter test is ended by this client's own clock anyway.
         int seconds = spec.timed() ? (int) Math.max(1, (spec.durationNanos() + 999_999_999L) / 1_000_000_000L) : 0;
         return new Iperf3Parameters(udp, options.omitSeconds(), seconds, spec.bytes(), spec.blocks(),
-                spec.streamOptions().mss(), spec.streamOptions().noDelay(), spec.streams(), spec.reverse(), spec.bidirectional(), window,
-                spec.length(), spec.rateBitsPerSecond(), 1000, spec.streamOptions().congestion(),
-                options.getServerOutput(), options.udpCounters64bit(), Iperf3Parameters.VERSION,
-                spec.verify() ? options.verifySeed() : null);
+                spec.streamOptions().mss(), spec.streamOptions().noDelay(), spec.streams(), spec.reverse(),
+                spec.bidirectional(), window, spec.length(), spec.rateBitsPerSecond(), 1000,
+                spec.streamOptions().congestion(), options.getServerOutput(), options.udpCounters64bit(),
+                Iperf3Parameters.VERSION, spec.verify() ? options.verifySeed() : null);
     }
 
     /** Opens the data streams: with --bidir first the ones this side sends on, then the ones it receives on. */
