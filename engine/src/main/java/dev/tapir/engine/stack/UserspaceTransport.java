@@ -31,7 +31,8 @@ import org.agrona.concurrent.BackoffIdleStrategy;
  * UDP sockets. Set-up (listen, connect, bind, close) reaches the stack thread as commands; data moves between the
  * caller's segments and the sockets' rings with one copy. Stream reads, writes and accepts wait until the stack thread
  * wakes them ({@link dev.tapir.engine.stack.tcp.UserWakeup}); connects and datagrams wait with a backoff idle
- * strategy. The stack must be running (a {@link StackRunner}) while this is used; closing the transport does not stop the stack.
+ * strategy. The stack must be running (a {@link StackRunner}) while this is used; closing the transport does not stop
+ * the stack.
  */
 public final class UserspaceTransport implements Transport {
     /** How long a set-up command may wait for the stack thread before the stack is declared not running. */

@@ -181,10 +181,7 @@ public final class IntervalReporter implements AutoCloseable {
 
     private void run() {
         long period = intervalNanos > 0 ? intervalNanos : TCP_ONLY_PERIOD_NANOS;
-        long next = clock.startNanos() + period;
-        if (omitEndNanos != 0 && next - omitEndNanos > 0) {
-            next = omitEndNanos;
-        }
+        long next = toOmitEnd(clock.startNanos() + period);
         while (true) {
             long wait = next - System.nanoTime();
             if (stopping) {
@@ -224,11 +221,13 @@ public final class IntervalReporter implements AutoCloseable {
             } else {
                 sampleTcp();
             }
-            next += period;
-            if (omitEndNanos != 0 && !omitDone && next - omitEndNanos > 0) {
-                next = omitEndNanos;
-            }
+            next = toOmitEnd(next + period);
         }
+    }
+
+    /** {@code next}, or the end of the omitted start if that still comes first: the omit ends on a boundary. */
+    private long toOmitEnd(long next) {
+        return omitEndNanos != 0 && !omitDone && next - omitEndNanos > 0 ? omitEndNanos : next;
     }
 
     /** The counters at the end of the omitted start, for the totals to leave out. */

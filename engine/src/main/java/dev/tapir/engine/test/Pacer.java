@@ -38,6 +38,16 @@ public final class Pacer {
         this.sendTime = startNanos;
     }
 
+    /**
+     * The pacer of a test's sender ({@code -b}), or null when the test has no rate. It paces from the test's start,
+     * which the reports measure from, so a sender thread that got going late catches up ({@code nowNanos} is when it
+     * begins, used only if that is earlier).
+     */
+    public static Pacer forTest(long rateBitsPerSecond, long burstBytes, TestClock clock, long nowNanos) {
+        return rateBitsPerSecond > 0
+                ? new Pacer(rateBitsPerSecond, burstBytes, Math.min(nowNanos, clock.startNanos())) : null;
+    }
+
     /** How many units of {@code unitBytes} may be sent at {@code nowNanos}, at most {@code max}; 0 means wait. */
     public int allowance(long nowNanos, int unitBytes, int max) {
         double base = Math.max(sendTime, nowNanos - burstNanos);

@@ -67,9 +67,8 @@ public final class TcpSender implements Runnable {
         long sent = 0;
         int position = 0;
         long begin = System.nanoTime();
-        // -b on TCP, as iperf3 paces it (per stream), from the test's start
-        final Pacer pacer = spec.rateBitsPerSecond() > 0
-                ? new Pacer(spec.rateBitsPerSecond(), length, Math.min(begin, clock.startNanos())) : null;
+        // -b on TCP, as iperf3 paces it (per stream)
+        final Pacer pacer = Pacer.forTest(spec.rateBitsPerSecond(), length, clock, begin);
         counters.markStart(begin);
         try {
             while (!stop.stopped()) {

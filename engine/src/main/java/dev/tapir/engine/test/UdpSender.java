@@ -88,9 +88,7 @@ public final class UdpSender implements Runnable {
         final long limit = spec.datagramLimit();
         final long deadline = spec.timed() ? clock.deadline(spec.durationNanos()) : Long.MAX_VALUE;
         long now = System.nanoTime();
-        // paced from the test's start, which the reports measure from: a thread that got going late catches up
-        final Pacer pacer = spec.rateBitsPerSecond() > 0
-                ? new Pacer(spec.rateBitsPerSecond(), (long) batch * length, Math.min(now, clock.startNanos())) : null;
+        final Pacer pacer = Pacer.forTest(spec.rateBitsPerSecond(), (long) batch * length, clock, now);
         long sequence = 0;
         counters.markStart(now);
         try {
