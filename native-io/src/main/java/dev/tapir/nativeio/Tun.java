@@ -16,8 +16,9 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>The device lives in the network namespace of the thread that called {@link #open}: the kernel fixes it when
  * {@code /dev/net/tun} is opened. After that the descriptor may be read and written from any thread. A tap passes one
- * frame per {@code read}/{@code write} (no batching syscall exists for it), so {@link #read} and {@link #write} are
- * exactly one frame each. A non-persistent device disappears when its last queue is closed.
+ * frame per {@code read}/{@code write} (readv and the like do not batch it), so {@link #read} and {@link #write} are
+ * exactly one frame each; to move many frames per system call, queue them on an {@link IoUring} against
+ * {@link #fd()}. A non-persistent device disappears when its last queue is closed.
  */
 public final class Tun implements AutoCloseable {
     public static final String DEVICE = "/dev/net/tun";

@@ -64,13 +64,17 @@ public final class NetworkStack implements Agent, AutoCloseable {
         return doWork(System.nanoTime());
     }
 
-    /** One duty cycle at {@code nowNanos}: commands, a batch of frames in, TCP output and timers, UDP output. */
+    /**
+     * One duty cycle at {@code nowNanos}: commands, a batch of frames in, TCP output and timers, UDP output, and
+     * the device sends what it batched.
+     */
     public int doWork(long nowNanos) {
         this.now = nowNanos;
         int work = commands.drain(runCommand, COMMANDS_PER_CYCLE);
         work += networkInterface.poll(nowNanos, RECEIVE_BATCH);
         work += tcp.poll(nowNanos, networkInterface);
         work += udp.flush(nowNanos, networkInterface);
+        device.sendCommitted(nowNanos);
         return work;
     }
 

@@ -42,8 +42,18 @@ public interface Device extends AutoCloseable {
      */
     void offloadTransmit(int offset, int checksumStart, int checksumOffset, int headerLength, int segmentSize);
 
-    /** Sends the frame written at a claimed offset. */
+    /**
+     * Sends the frame written at a claimed offset, at once or, on a link that batches, at the next
+     * {@link #sendCommitted} at the latest.
+     */
     void commit(long nowNanos, int offset);
+
+    /**
+     * Sends the committed frames a batching link still holds; the stack calls it at the end of every duty cycle.
+     * Links that send at commit have nothing to do.
+     */
+    default void sendCommitted(long nowNanos) {
+    }
 
     /** Gives back a claimed offset without sending. */
     void abort(int offset);

@@ -50,6 +50,11 @@ public abstract class ForwardingDevice implements Device {
     }
 
     @Override
+    public void sendCommitted(long nowNanos) {
+        inner.sendCommitted(nowNanos);
+    }
+
+    @Override
     public void abort(int offset) {
         inner.abort(offset);
     }

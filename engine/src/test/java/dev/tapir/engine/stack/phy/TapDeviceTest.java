@@ -19,10 +19,13 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Two TapDevices on a bridge inside a namespace this test creates and deletes. */
 class TapDeviceTest {
     private static final int ETHERTYPE_RAW = 0x88b5;
+    private static final int ETHERTYPE_BURST = 0x88b6;
     private static final int SOURCE = 0xc0a87a0a; // 192.168.122.10, bridged inside the namespace only
     private static final int DESTINATION = 0xc0a87a14; // 192.168.122.20
     private final String ns = "tapir-t-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24) | (1 << 24));
@@ -96,6 +99,7 @@ class TapDeviceTest {
             int offset = tap0.claim(length);
             build.write(tap0.transmitBuffer(), offset);
             tap0.commit(System.nanoTime(), offset);
+            tap0.sendCommitted(System.nanoTime());
             sent++;
             for (int i = 0; i < 20; i++) {
                 seenLength = 0;
@@ -126,9 +130,11 @@ class TapDeviceTest {
         b.putShort(at + 12, (short) ethertype, ByteOrder.BIG_ENDIAN);
     }
 
-    @Test
-    void plainFramesCrossTheBridgeAndAreCounted() throws Exception {
-        bridgedPair(TapDevice.Options.plain(), TapDevice.Options.plain());
+    @ParameterizedTest(name = "io_uring {0}")
+    @ValueSource(booleans = {true, false})
+    void plainFramesCrossTheBridgeAndAreCounted(boolean ioUring) throws Exception {
+        bridgedPair(TapDevice.Options.plain().withIoUring(ioUring), TapDevice.Options.plain().withIoUring(ioUring));
+        assertEquals(ioUring, tap0.usesIoUring(), "io_uring is allowed here");
         assertEquals(1500, tap0.mtu());
         assertEquals(1518, tap0.maxFrameLength());
         assertEquals(new DeviceOffloads(false, 0, 1518), tap0.offloads());
@@ -154,9 +160,10 @@ class TapDeviceTest {
         assertEquals(0, tap1.lastErrno());
     }
 
-    @Test
-    void claimsAreSlotsUntilCommittedOrAborted() throws Exception {
-        bridgedPair(new TapDevice.Options(false, 0, 2), TapDevice.Options.plain());
+    @ParameterizedTest(name = "io_uring {0}")
+    @ValueSource(booleans = {true, false})
+    void claimsAreSlotsUntilCommittedOrAborted(boolean ioUring) throws Exception {
+        bridgedPair(new TapDevice.Options(false, 0, 2, ioUring), TapDevice.Options.plain());
         int first = tap0.claim(60);
         int second = tap0.claim(60);
         assertTrue(first != second);
@@ -165,7 +172,43 @@ class TapDeviceTest {
         assertEquals(first, tap0.claim(60));
         assertThrows(IllegalArgumentException.class, () -> tap0.claim(1519));
         assertThrows(IllegalArgumentException.class, () -> tap0.abort(first + 1));
-        assertThrows(IllegalArgumentException.class, () -> new TapDevice.Options(false, Tun.TUN_F_CSUM, 4));
+        assertThrows(IllegalArgumentException.class, () -> tap0.commit(0, first + 1));
+        assertThrows(IllegalArgumentException.class, () -> new TapDevice.Options(false, Tun.TUN_F_CSUM, 4, true));
+    }
+
+    /**
+     * More frames than there are transmit and receive slots, committed back to back: claims send what is committed
+     * when the slots run out, batched reads hand the frames over in order, and every frame is counted once.
+     */
+    @ParameterizedTest(name = "io_uring {0}")
+    @ValueSource(booleans = {true, false})
+    void aBurstLargerThanTheSlotsCrossesInOrder(boolean ioUring) throws Exception {
+        bridgedPair(TapDevice.Options.plain().withIoUring(ioUring), TapDevice.Options.plain().withIoUring(ioUring));
+        int frames = 5 * Math.max(TapDevice.TRANSMIT_SLOTS, TapDevice.RECEIVE_SLOTS);
+        exchange(60, ETHERTYPE_RAW, (b, at) -> ethernet(b, at, ETHERTYPE_RAW)); // the bridge forwards by now
+        long sentBefore = tap0.transmittedFrames();
+        for (int i = 0; i < frames; i++) {
+            int at = tap0.claim(64);
+            assertTrue(at >= 0, "a claim finds a slot: with io_uring it sends the committed ones first");
+            ethernet(tap0.transmitBuffer(), at, ETHERTYPE_BURST);
+            tap0.transmitBuffer().putInt(at + 14, i, ByteOrder.BIG_ENDIAN);
+            tap0.commit(System.nanoTime(), at);
+        }
+        tap0.sendCommitted(System.nanoTime());
+        assertEquals(frames, tap0.transmittedFrames() - sentBefore);
+        assertEquals(0, tap0.transmitDrops());
+        int[] next = {0};
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        while (next[0] < frames && System.nanoTime() < deadline) {
+            tap1.receive(System.nanoTime(), (b, o, l, f) -> {
+                if ((b.getShort(o + 12, ByteOrder.BIG_ENDIAN) & 0xffff) == ETHERTYPE_BURST) {
+                    assertEquals(next[0]++, b.getInt(o + 14, ByteOrder.BIG_ENDIAN), "frames in order");
+                }
+            }, 64);
+        }
+        assertEquals(frames, next[0]);
+        assertEquals(0, tap1.receiveDrops());
+        assertEquals(0, tap1.submitFailures());
     }
 
     @Test

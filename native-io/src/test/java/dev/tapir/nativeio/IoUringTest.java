@@ -1,0 +1,131 @@
+package dev.tapir.nativeio;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IoUringTest {
+    private static final int BLOCK = 4096;
+
+    private record Completion(long userData, int result) {
+    }
+
+    private static List<Completion> drain(IoUring ring) {
+        List<Completion> seen = new ArrayList<>();
+        ring.drainCompletions((userData, result) -> seen.add(new Completion(userData, result)));
+        return seen;
+    }
+
+    @Test
+    void writesAndReadsBackBlocksOfAFileWithOneSubmitEach(@TempDir Path dir) throws Exception {
+        Path file = Files.createFile(dir.resolve("blocks"));
+        int fd = Libc.open(file.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        try (Arena arena = Arena.ofConfined(); IoUring ring = IoUring.open(8)) {
+            MemorySegment out = arena.allocate(3 * BLOCK, 64);
+            for (int i = 0; i < out.byteSize(); i++) {
+                out.set(JAVA_BYTE, i, (byte) (i * 7 + i / BLOCK));
+            }
+            for (int block = 0; block < 3; block++) {
+                assertTrue(ring.prepareWrite(fd, out.address() + (long) block * BLOCK, BLOCK, (long) block * BLOCK,
+                        0, 100 + block));
+            }
+            assertEquals(3, ring.queued());
+            assertEquals(3, ring.submitAndWait(3));
+            assertEquals(List.of(new Completion(100, BLOCK), new Completion(101, BLOCK), new Completion(102, BLOCK)),
+                    drain(ring));
+            assertArrayEquals(out.toArray(JAVA_BYTE), Files.readAllBytes(file));
+
+            MemorySegment in = arena.allocate(3 * BLOCK, 64);
+            for (int block = 2; block >= 0; block--) {
+                assertTrue(ring.prepareRead(fd, in.address() + (long) block * BLOCK, BLOCK, (long) block * BLOCK, 0,
+                        block));
+            }
+            assertEquals(3, ring.submitAndWait(3));
+            assertEquals(List.of(new Completion(2, BLOCK), new Completion(1, BLOCK), new Completion(0, BLOCK)),
+                    drain(ring));
+            assertArrayEquals(out.toArray(JAVA_BYTE), in.toArray(JAVA_BYTE));
+            assertEquals(0, ring.queued());
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    @Test
+    void aFullQueueRefusesMoreUntilSubmitted(@TempDir Path dir) throws Exception {
+        Path file = Files.write(dir.resolve("small"), new byte[] {1, 2, 3, 4});
+        int fd = Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        try (Arena arena = Arena.ofConfined(); IoUring ring = IoUring.open(4)) {
+            MemorySegment in = arena.allocate(16);
+            assertEquals(4, ring.entries());
+            for (int i = 0; i < 4; i++) {
+                assertTrue(ring.prepareRead(fd, in.address() + 4L * i, 4, 0, 0, i));
+            }
+            assertEquals(0, ring.room());
+            assertFalse(ring.prepareRead(fd, in.address(), 4, 0, 0, 9));
+            assertEquals(4, ring.submitAndWait(4));
+            assertEquals(4, ring.room());
+            assertEquals(4, drain(ring).stream().filter(c -> c.result() == 4).count());
+            for (int i = 0; i < 4; i++) {
+                assertEquals(i + 1, in.get(JAVA_BYTE, 4L * i + i));
+            }
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    @Test
+    void aFailedOperationCompletesWithTheNegatedErrnoAndTheRestOfTheBatchRuns(@TempDir Path dir) throws Exception {
+        Path file = Files.createFile(dir.resolve("after-failure"));
+        int fd = Libc.open(file.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        try (Arena arena = Arena.ofConfined(); IoUring ring = IoUring.open(4)) {
+            MemorySegment out = arena.allocateFrom(JAVA_BYTE, (byte) 'x', (byte) 'y');
+            assertTrue(ring.prepareWrite(-1, out.address(), 2, IoUring.CURRENT_POSITION, 0, 1));
+            assertTrue(ring.prepareWrite(fd, out.address(), 2, 0, 0, 2));
+            ring.submitAndWait(2);
+            List<Completion> seen = drain(ring);
+            assertTrue(seen.contains(new Completion(1, -Errno.EBADF)), seen.toString());
+            assertTrue(seen.contains(new Completion(2, 2)), seen.toString());
+            assertArrayEquals(new byte[] {'x', 'y'}, Files.readAllBytes(file));
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    /** The tap case: with RWF_NOWAIT a read of an empty queue completes at once instead of waiting for a frame. */
+    @Test
+    void aNowaitReadOfAnEmptyTapCompletesWithEagainWithinTheSubmit() throws Exception {
+        try (TestNetns ns = TestNetns.create()) {
+            ns.call(() -> {
+                try (Tun tap = Tun.open("uring0", Tun.IFF_TAP | Tun.IFF_NO_PI, true);
+                        Arena arena = Arena.ofConfined();
+                        IoUring ring = IoUring.open(2)) {
+                    MemorySegment in = arena.allocate(2048);
+                    assertTrue(ring.prepareRead(tap.fd(), in.address(), 2048, IoUring.CURRENT_POSITION,
+                            IoUring.RWF_NOWAIT, 7));
+                    assertEquals(1, ring.submit());
+                    assertEquals(List.of(new Completion(7, -Errno.EAGAIN)), drain(ring));
+                }
+                return null;
+            });
+        }
+    }
+
+    @Test
+    void entriesMustBeAPowerOfTwo() {
+        assertThrows(IllegalArgumentException.class, () -> IoUring.open(3));
+        assertThrows(IllegalArgumentException.class, () -> IoUring.open(0));
+        assertThrows(IllegalArgumentException.class, () -> IoUring.open(8192));
+    }
+}
