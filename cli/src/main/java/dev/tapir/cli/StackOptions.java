@@ -49,6 +49,11 @@ final class StackOptions {
                     + "virtio-net TSO and checksum offload, 64 KiB TCP super-frames the kernel segments).")
     boolean noOffload;
 
+    @Option(names = "--no-io-uring",
+            description = "On the tap, read and write each frame with its own system call (default: batches of "
+                    + "frames through io_uring, one system call each, where the kernel allows io_uring).")
+    boolean noIoUring;
+
     private InterfaceConfig parsed;
 
     /** The transport, and the stack on a tap (null for kernel sockets) that must be closed with it. */
@@ -69,9 +74,9 @@ final class StackOptions {
     /** Checks the combination before anything is opened. */
     void check(boolean ipv6) {
         if (tap == null) {
-            if (ip != null || gateway != null || netns != null || mac != null || noOffload) {
-                throw new UserError("--ip, --gateway, --netns, --mac and --no-offload choose the userspace stack's "
-                        + "settings: give --tap too");
+            if (ip != null || gateway != null || netns != null || mac != null || noOffload || noIoUring) {
+                throw new UserError("--ip, --gateway, --netns, --mac, --no-offload and --no-io-uring choose the "
+                        + "userspace stack's settings: give --tap too");
             }
             return;
         }
@@ -106,15 +111,16 @@ final class StackOptions {
         InterfaceConfig config = interfaceConfig();
         TapStack stack;
         try {
-            stack = TapStack.start(tap, netns, config,
-                    noOffload ? TapDevice.Options.plain() : TapDevice.Options.tcpOffloads());
+            TapDevice.Options options = noOffload ? TapDevice.Options.plain() : TapDevice.Options.tcpOffloads();
+            stack = TapStack.start(tap, netns, config, options.withIoUring(!noIoUring));
         } catch (SyscallException e) {
             throw new UserError(explain(e));
         }
         notes.println("tapir: userspace stack on tap " + tap + (netns == null ? "" : " in network namespace " + netns)
                 + ": " + ip + ", MAC " + MacAddress.format(config.macAddress()) + ", MTU " + stack.device().mtu()
                 + (gateway == null ? "" : ", gateway " + gateway)
-                + (noOffload ? ", no offloads" : ", TSO and checksum offload"));
+                + (noOffload ? ", no offloads" : ", TSO and checksum offload")
+                + (stack.device().usesIoUring() ? ", io_uring batches" : ", a system call per frame"));
         notes.flush();
         return new Opened(stack.transport(), stack);
     }

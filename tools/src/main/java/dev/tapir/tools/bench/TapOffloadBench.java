@@ -210,7 +210,7 @@ public final class TapOffloadBench {
             }
             Transfer received = result.sumReceived();
             return new Measured(received.bytes() * 8 / received.seconds() / 1e9, gc, cores,
-                    reverse ? frames(null, tap) : frames(tap, null));
+                    frames(tap, tap));
         } finally {
             server.destroy();
             server.waitFor(5, TimeUnit.SECONDS);
