@@ -23,12 +23,13 @@ final class BenchCommand implements Callable<Integer> {
     static final List<Integer> FULL_UDP_LENGTHS = List.of(64, 1470);
 
     @Option(names = "--tools", split = ",", defaultValue = "tapir,iperf3,iperf2",
-            description = "Tools to run (tapir, tapir-nogso, iperf3, iperf2). Default: ${DEFAULT-VALUE}.")
+            description = "Tools to run (tapir, tapir-nogso, tapir-nouring, iperf3, iperf2). Default: "
+                    + "${DEFAULT-VALUE}.")
     List<String> tools;
 
     @Option(names = "--full", description = "The whole comparison in one run: TCP at -l "
-            + "64,128,256,512,1024,2048,131072 (tapir, iperf3, iperf2), then UDP at -l 64,1470 (tapir with GSO/GRO, "
-            + "tapir --no-gso, iperf3, iperf2); --tools, -u, -l and --no-gso are ignored.")
+            + "64,128,256,512,1024,2048,131072 (tapir, tapir --no-io-uring, iperf3, iperf2), then UDP at -l 64,1470 "
+            + "(tapir with GSO/GRO, tapir --no-gso, iperf3, iperf2); --tools, -u, -l and --no-gso are ignored.")
     boolean full;
 
     @Option(names = "--idle-wait", defaultValue = "5", description = "Seconds to wait before each run for an idle "
@@ -42,7 +43,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "Buffer lengths to sweep, bytes. Default: ${DEFAULT-VALUE}.")
     List<String> lengths;
 
-    @Option(names = "--iterations", defaultValue = "3", description = "Runs per tool and length. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--iterations", defaultValue = "3",
+            description = "Runs per tool and length. Default: ${DEFAULT-VALUE}.")
     int iterations;
 
     @Option(names = {"-t", "--time"}, defaultValue = "3", description = "Seconds per run. Default: ${DEFAULT-VALUE}.")
@@ -62,8 +64,8 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (full) {
-            int runs = sweep(List.of(Tool.TAPIR, Tool.IPERF3, Tool.IPERF2), false, FULL_TCP_LENGTHS,
-                    output.resolve("tcp"));
+            int runs = sweep(List.of(Tool.TAPIR, Tool.TAPIR_NO_IO_URING, Tool.IPERF3, Tool.IPERF2), false,
+                    FULL_TCP_LENGTHS, output.resolve("tcp"));
             runs += sweep(List.of(Tool.TAPIR, Tool.TAPIR_NO_GSO, Tool.IPERF3, Tool.IPERF2), true, FULL_UDP_LENGTHS,
                     output.resolve("udp"));
             return runs == 0 ? 1 : 0;
@@ -72,7 +74,8 @@ final class BenchCommand implements Callable<Integer> {
         for (String name : tools) {
             Tool tool = Tool.byLabel(name);
             if (tool == null) {
-                throw new UserError("unknown tool '" + name + "' (tapir, tapir-nogso, iperf3, iperf2)");
+                throw new UserError("unknown tool '" + name
+                        + "' (tapir, tapir-nogso, tapir-nouring, iperf3, iperf2)");
             }
             selected.add(noGso && tool == Tool.TAPIR ? Tool.TAPIR_NO_GSO : tool);
         }

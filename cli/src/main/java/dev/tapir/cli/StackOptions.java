@@ -50,8 +50,8 @@ final class StackOptions {
     boolean noOffload;
 
     @Option(names = "--no-io-uring",
-            description = "On the tap, read and write each frame with its own system call (default: batches of "
-                    + "frames through io_uring, one system call each, where the kernel allows io_uring).")
+            description = "A system call per write: per TCP block sent on kernel sockets, per frame on a tap "
+                    + "(default: batches through io_uring, one system call each, where the kernel allows io_uring).")
     boolean noIoUring;
 
     private InterfaceConfig parsed;
@@ -74,9 +74,9 @@ final class StackOptions {
     /** Checks the combination before anything is opened. */
     void check(boolean ipv6) {
         if (tap == null) {
-            if (ip != null || gateway != null || netns != null || mac != null || noOffload || noIoUring) {
-                throw new UserError("--ip, --gateway, --netns, --mac, --no-offload and --no-io-uring choose the "
-                        + "userspace stack's settings: give --tap too");
+            if (ip != null || gateway != null || netns != null || mac != null || noOffload) {
+                throw new UserError("--ip, --gateway, --netns, --mac and --no-offload choose the userspace stack's "
+                        + "settings: give --tap too");
             }
             return;
         }
@@ -106,7 +106,7 @@ final class StackOptions {
     /** Kernel sockets, or the userspace stack on the tap; for a tap, {@code notes} gets one line naming the stack. */
     Opened open(PrintStream notes) throws IOException {
         if (tap == null) {
-            return new Opened(new KernelTransport(), null);
+            return new Opened(new KernelTransport(!noIoUring), null);
         }
         InterfaceConfig config = interfaceConfig();
         TapStack stack;

@@ -365,8 +365,8 @@ class TapRunTest {
         String lab = " in network namespace " + ns;
         assertEquals("tapir: --tap needs --ip ADDRESS/PREFIX for the userspace stack, e.g. --ip 192.168.122.10/24",
                 mistake("client", SERVER_IP, "--tap", "tap1"));
-        assertEquals("tapir: --ip, --gateway, --netns, --mac, --no-offload and --no-io-uring choose the userspace "
-                + "stack's settings: give --tap too",
+        assertEquals("tapir: --ip, --gateway, --netns, --mac and --no-offload choose the userspace stack's settings: "
+                + "give --tap too",
                 mistake("server", "--ip", "10.0.0.1/24"));
         assertEquals("tapir: --ip/--gateway/--mac: want address/prefix such as 10.0.0.1/24, not 192.168.122.20",
                 mistake("client", SERVER_IP, "--netns", ns, "--tap", "tap1", "--ip", "192.168.122.20"));

@@ -39,6 +39,9 @@ public final class IoUring implements AutoCloseable {
 
     private static final byte IORING_OP_READ = 22;
     private static final byte IORING_OP_WRITE = 23;
+    private static final byte IORING_OP_SEND = 26;
+    /** SQE flag: the next entry starts only after this one succeeded; a failure cancels the rest of the chain. */
+    private static final byte IOSQE_IO_LINK = 1 << 2;
     /** Keeps submitting the rest of a batch when one entry fails its preparation (5.18); set when accepted. */
     private static final int IORING_SETUP_SUBMIT_ALL = 1 << 7;
     private static final int IORING_FEAT_SINGLE_MMAP = 1;
@@ -78,7 +81,7 @@ public final class IoUring implements AutoCloseable {
     private static final long SQE_OFF = 8;
     private static final long SQE_ADDR = 16;
     private static final long SQE_LEN = 24;
-    private static final long SQE_RW_FLAGS = 28;
+    private static final long SQE_OP_FLAGS = 28;
     private static final long SQE_USER_DATA = 32;
     private static final long SQE_TAIL_WORDS = 40;
     private static final long CQE_SIZE = 16;
@@ -177,6 +180,21 @@ public final class IoUring implements AutoCloseable {
         }
     }
 
+    /**
+     * Like {@link #open}, but null where the kernel refuses io_uring: ENOSYS (not built in, or a seccomp filter),
+     * EPERM ({@code kernel.io_uring_disabled}), ENOMEM (locked-memory limits of older kernels).
+     */
+    public static IoUring openIfAllowed(int entries) throws SyscallException {
+        try {
+            return open(entries);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOSYS || e.errno() == Errno.EPERM || e.errno() == Errno.ENOMEM) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
     private static int setup(int entries, MemorySegment params, int flags) throws SyscallException {
         params.set(JAVA_INT, P_FLAGS, flags);
         MemorySegment cap = capture();
@@ -262,28 +280,39 @@ public final class IoUring implements AutoCloseable {
      * stream); false when the queue is full.
      */
     public boolean prepareRead(int fd, long address, int length, long offset, int rwFlags, long userData) {
-        return prepare(IORING_OP_READ, fd, address, length, offset, rwFlags, userData);
+        return prepare(IORING_OP_READ, (byte) 0, fd, address, length, offset, rwFlags, userData);
     }
 
     /** Queues {@code write(fd, address, length)}, like {@link #prepareRead}. */
     public boolean prepareWrite(int fd, long address, int length, long offset, int rwFlags, long userData) {
-        return prepare(IORING_OP_WRITE, fd, address, length, offset, rwFlags, userData);
+        return prepare(IORING_OP_WRITE, (byte) 0, fd, address, length, offset, rwFlags, userData);
     }
 
-    private boolean prepare(byte opcode, int target, long address, int length, long offset, int rwFlags,
-            long userData) {
+    /**
+     * Queues {@code send(fd, address, length, msgFlags)}. With {@code linkNext} the next operation queued starts only
+     * once this one has succeeded, and fails with {@code -ECANCELED} if it did not; for a stream socket a send that
+     * moves fewer bytes than asked counts as a failure only with {@code MSG_WAITALL}, so a chain of sends that must not
+     * leave a gap in the stream needs that flag.
+     */
+    public boolean prepareSend(int fd, long address, int length, int msgFlags, boolean linkNext, long userData) {
+        return prepare(IORING_OP_SEND, linkNext ? IOSQE_IO_LINK : 0, fd, address, length, 0, msgFlags, userData);
+    }
+
+    /** {@code opFlags} is the operation's own flags word: rw_flags for a read or write, msg_flags for a send. */
+    private boolean prepare(byte opcode, byte sqeFlags, int target, long address, int length, long offset,
+            int opFlags, long userData) {
         if (room() == 0) {
             return false;
         }
         long sqe = SQE_SIZE * (localTail & sqMask);
         sqes.set(JAVA_BYTE, sqe + SQE_OPCODE, opcode);
-        sqes.set(JAVA_BYTE, sqe + SQE_FLAGS, (byte) 0);
+        sqes.set(JAVA_BYTE, sqe + SQE_FLAGS, sqeFlags);
         sqes.set(JAVA_SHORT, sqe + SQE_IOPRIO, (short) 0);
         sqes.set(JAVA_INT, sqe + SQE_FD, target);
         sqes.set(JAVA_LONG, sqe + SQE_OFF, offset);
         sqes.set(JAVA_LONG, sqe + SQE_ADDR, address);
         sqes.set(JAVA_INT, sqe + SQE_LEN, length);
-        sqes.set(JAVA_INT, sqe + SQE_RW_FLAGS, rwFlags);
+        sqes.set(JAVA_INT, sqe + SQE_OP_FLAGS, opFlags);
         sqes.set(JAVA_LONG, sqe + SQE_USER_DATA, userData);
         for (long word = SQE_TAIL_WORDS; word < SQE_SIZE; word += 8) {
             sqes.set(JAVA_LONG, sqe + word, 0L);

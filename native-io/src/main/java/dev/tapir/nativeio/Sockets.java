@@ -65,6 +65,7 @@ public final class Sockets {
     public static final int MSG_CTRUNC = 0x8;
     public static final int MSG_TRUNC = 0x20;
     public static final int MSG_DONTWAIT = 0x40;
+    public static final int MSG_WAITALL = 0x100;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_WAITFORONE = 0x10000;
 

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -119,6 +121,99 @@ class IoUringTest {
                 }
                 return null;
             });
+        }
+    }
+
+    /**
+     * Chains of linked sends into a TCP socket with small buffers while another thread reads: a send that moves part
+     * of its slice must end the chain (MSG_WAITALL makes it a failure), or the next send, finding room the reader just
+     * made, would leave a gap in the stream. Every byte the completions count arrives, in order.
+     */
+    @Test
+    void aChainOfLinkedSendsStopsAtTheFirstShortOneAndLeavesNoGap() throws Exception {
+        int slice = 3000;
+        int slices = 32;
+        long total = 16L << 20;
+        InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        int server = Sockets.socket(SockAddr.family(loopback), Sockets.SOCK_STREAM, 0);
+        int sender = Sockets.socket(SockAddr.family(loopback), Sockets.SOCK_STREAM | Sockets.SOCK_NONBLOCK, 0);
+        int receiver = -1;
+        try (Arena arena = Arena.ofShared(); IoUring ring = IoUring.open(64)) {
+            Sockets.setsockopt(server, Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, 8 * 1024);
+            Sockets.bind(server, loopback);
+            Sockets.listen(server, 1);
+            Sockets.setsockopt(sender, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF, 8 * 1024);
+            Sockets.connect(sender, Sockets.localAddress(server), 2000);
+            int accepted = Sockets.accept(server, MemorySegment.NULL, MemorySegment.NULL, 0);
+            receiver = accepted;
+            // A stream of 251-periodic bytes, sent as slices of a buffer long enough for any starting phase.
+            MemorySegment pattern = arena.allocate(251 + (long) slice * slices);
+            for (int i = 0; i < pattern.byteSize(); i++) {
+                pattern.set(JAVA_BYTE, i, (byte) (i % 251));
+            }
+            long[] received = new long[1];
+            String[] mismatch = new String[1];
+            Thread reader = Thread.ofPlatform().start(() -> {
+                MemorySegment in = arena.allocate(5000);
+                try {
+                    while (mismatch[0] == null) {
+                        int n = Sockets.recv(accepted, in, 0, (int) in.byteSize(), 0);
+                        if (n == 0) {
+                            break;
+                        }
+                        if (n < 0) {
+                            mismatch[0] = "recv returned " + n;
+                        }
+                        for (int i = 0; i < n && mismatch[0] == null; i++) {
+                            if (in.get(JAVA_BYTE, i) != (byte) ((received[0] + i) % 251)) {
+                                mismatch[0] = "byte " + (received[0] + i);
+                            }
+                        }
+                        received[0] += n;
+                    }
+                } catch (SyscallException e) {
+                    mismatch[0] = e.getMessage();
+                }
+            });
+            long sent = 0;
+            int partial = 0;
+            long[] moved = new long[1];
+            int[] results = new int[slices];
+            MemorySegment pollfd = arena.allocate(Libc.POLLFD);
+            for (int round = 0; round < 1_000_000 && sent < total && mismatch[0] == null; round++) {
+                long base = pattern.address() + sent % 251;
+                for (int i = 0; i < slices; i++) {
+                    assertTrue(ring.prepareSend(sender, base + (long) i * slice, slice,
+                            Sockets.MSG_DONTWAIT | Sockets.MSG_WAITALL | Sockets.MSG_NOSIGNAL, i < slices - 1, i));
+                }
+                ring.submitAndWait(slices);
+                ring.drainCompletions((userData, result) -> results[(int) userData] = result);
+                moved[0] = 0;
+                for (int i = 0; i < slices; i++) {
+                    if (results[i] > 0) {
+                        moved[0] += results[i];
+                        partial += results[i] < slice ? 1 : 0;
+                    } else {
+                        assertTrue(results[i] == -Errno.EAGAIN || results[i] == -Errno.ECANCELED, "send " + i);
+                    }
+                }
+                sent += moved[0];
+                if (moved[0] == 0) {
+                    Libc.pollOne(pollfd, sender, Libc.POLLOUT, 100);
+                }
+            }
+            Sockets.shutdown(sender, Sockets.SHUT_WR);
+            reader.join(10_000);
+            assertEquals(null, mismatch[0]);
+            assertEquals(sent, received[0], "every byte counted arrived");
+            assertTrue(sent >= total, "sent " + sent);
+            assertTrue(partial > 0, "the small buffers cut some sends short");
+        } finally {
+            if (receiver >= 0) {
+                Sockets.close(receiver);
+            }
+            Sockets.close(sender);
+            Sockets.close(server);
         }
     }
 

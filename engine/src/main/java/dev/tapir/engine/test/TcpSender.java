@@ -1,5 +1,6 @@
 package dev.tapir.engine.test;
 
+import dev.tapir.engine.transport.BatchWriter;
 import dev.tapir.engine.transport.StreamConnection;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -14,10 +15,18 @@ import java.lang.foreign.MemorySegment;
  * <p>With a {@link VerifyPattern} ({@code --verify}) the bytes come from the pattern at the stream's position instead:
  * each write is a slice of it, at most {@link VerifyPattern#MAX_SLICE} long.
  *
+ * <p>Small blocks go out in batches ({@link BatchWriter}): each block is still a write of its own, but one system call
+ * hands the kernel up to {@link #MAX_BATCH} of them where the connection's transport can do that.
+ *
  * <p>Runs on its own thread; the loop only bumps {@link StreamCounters}. It does not shut the connection down: the
  * dialect decides when to send FIN or close.
  */
 public final class TcpSender implements Runnable {
+    /** Most blocks one call writes. */
+    static final int MAX_BATCH = 32;
+    /** Bytes one batched call aims at; blocks this long or longer are written one per call. */
+    static final int BATCH_BYTES = 128 * 1024;
+
     private final TestSpec spec;
     private final StreamConnection connection;
     private final StreamCounters counters;
@@ -26,6 +35,11 @@ public final class TcpSender implements Runnable {
     private final MemorySegment block;
     private final VerifyPattern pattern;
     private final long patternStart;
+    private final long[] offsets = new long[MAX_BATCH];
+    private final int[] lengths = new int[MAX_BATCH];
+    /** Bytes written, and where in the block the next write starts; the writing thread's alone. */
+    private long sent;
+    private int position;
     private volatile IOException failure;
 
     /**
@@ -64,48 +78,35 @@ public final class TcpSender implements Runnable {
         final int length = spec.length();
         final long limit = spec.byteLimit();
         final long deadline = spec.timed() ? clock.deadline(spec.durationNanos()) : Long.MAX_VALUE;
-        long sent = 0;
-        int position = 0;
         long begin = System.nanoTime();
-        // -b on TCP, as iperf3 paces it (per stream)
+        // -b on TCP, as iperf3 paces it (per stream); a paced stream writes one block at a time
         final Pacer pacer = Pacer.forTest(spec.rateBitsPerSecond(), length, clock, begin);
+        final int batch = pacer == null ? batchBlocks(length) : 1;
         counters.markStart(begin);
-        try {
+        try (BatchWriter writer = batch > 1 ? connection.batchWriter() : null) {
             while (!stop.stopped()) {
                 long now = System.nanoTime();
                 if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
                     break;
                 }
-                int chunk = length - position;
-                if (limit > 0) {
-                    long remaining = limit - sent;
-                    if (remaining == 0) {
-                        break;
-                    }
-                    if (remaining < chunk) {
-                        chunk = (int) remaining;
-                    }
+                int count = plan(length, limit, batch);
+                if (count == 0) {
+                    break;
                 }
-                long from = position;
-                if (pattern != null) {
-                    from = VerifyPattern.offsetOf(patternStart + sent);
-                    chunk = Math.min(chunk, VerifyPattern.MAX_SLICE);
-                }
-                if (pacer != null && pacer.allowance(now, chunk, 1) == 0) {
+                if (pacer != null && pacer.allowance(now, lengths[0], 1) == 0) {
                     Pacer.pause(Math.min(Math.min(pacer.waitNanos(now), deadline - now), StopSignal.POLL_MILLIS
                             * 1_000_000L));
                     continue;
                 }
-                int written = connection.write(block, from, chunk, StopSignal.POLL_MILLIS);
+                int written = count == 1
+                        ? connection.write(block, offsets[0], lengths[0], StopSignal.POLL_MILLIS)
+                        : writer.writeEach(block, offsets, lengths, count, StopSignal.POLL_MILLIS);
                 if (written > 0) {
                     if (pacer != null) {
                         pacer.consume(now, written);
                     }
                     sent += written;
-                    position += written;
-                    if (position == length) {
-                        position = 0;
-                    }
+                    position = (int) ((position + written) % length);
                     counters.addBytes(written);
                 }
             }
@@ -114,6 +115,48 @@ public final class TcpSender implements Runnable {
         } finally {
             counters.markEnd(System.nanoTime());
         }
+    }
+
+    /**
+     * How many blocks one call writes: up to {@link #MAX_BATCH} blocks of a small {@code -l} (a system call per block
+     * would cost more than the block), fewer as blocks grow, one from {@link #BATCH_BYTES} up.
+     */
+    static int batchBlocks(int length) {
+        return Math.clamp(BATCH_BYTES / length, 1, MAX_BATCH);
+    }
+
+    /**
+     * Fills {@link #offsets} and {@link #lengths} with the next writes, at most {@code batch}: the rest of the current
+     * block, then whole blocks; the last shortened to the byte limit, and with a verify pattern each one its slice
+     * of the pattern. Returns how many, 0 once the byte limit is reached.
+     */
+    private int plan(int length, long limit, int batch) {
+        long planned = 0;
+        int at = position;
+        int count = 0;
+        while (count < batch) {
+            int chunk = length - at;
+            if (limit > 0) {
+                long remaining = limit - sent - planned;
+                if (remaining == 0) {
+                    break;
+                }
+                if (remaining < chunk) {
+                    chunk = (int) remaining;
+                }
+            }
+            long from = at;
+            if (pattern != null) {
+                from = VerifyPattern.offsetOf(patternStart + sent + planned);
+                chunk = Math.min(chunk, VerifyPattern.MAX_SLICE);
+            }
+            offsets[count] = from;
+            lengths[count] = chunk;
+            count++;
+            planned += chunk;
+            at = (at + chunk) % length;
+        }
+        return count;
     }
 
     /** The error that ended the loop early, or null. */

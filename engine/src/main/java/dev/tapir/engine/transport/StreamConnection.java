@@ -20,6 +20,14 @@ public interface StreamConnection extends AutoCloseable {
     int write(MemorySegment src, long offset, int length, int timeoutMillis) throws IOException;
 
     /**
+     * A writer of several slices per call for the calling thread, which closes it when done writing; the default
+     * makes one {@link #write} per slice.
+     */
+    default BatchWriter batchWriter() throws IOException {
+        return BatchWriter.oneByOne(this);
+    }
+
+    /**
      * Reads up to {@code length} bytes into {@code dst} at {@code offset}, waiting at most {@code timeoutMillis} for
      * data; returns the number read, 0 if the wait timed out, or {@link #EOF}.
      */

@@ -113,7 +113,8 @@ public final class BenchHarness {
                 gcLate = gcPauses(gcServer, headStart + from, headStart + to) + gcPauses(gcClient, from, to);
             }
             Measurement m = switch (tool) {
-                case TAPIR, TAPIR_NO_GSO, IPERF3 -> fromIperf3Json(tool, length, iteration, clientOut);
+                case TAPIR, TAPIR_NO_GSO, TAPIR_NO_IO_URING, IPERF3 ->
+                        fromIperf3Json(tool, length, iteration, clientOut);
                 case IPERF2 -> fromIperf2Csv(length, iteration,
                         awaitLine(server, config.outputDirectory().resolve(tag + "-server.out")));
             };
@@ -156,9 +157,12 @@ public final class BenchHarness {
         List<String> cmd = new ArrayList<>();
         String p = Integer.toString(port);
         switch (tool) {
-            case TAPIR, TAPIR_NO_GSO -> {
+            case TAPIR, TAPIR_NO_GSO, TAPIR_NO_IO_URING -> {
                 cmd.addAll(tapirJvm(gcLog));
                 cmd.addAll(List.of("server", "-p", p, "-1"));
+                if (tool == Tool.TAPIR_NO_IO_URING) {
+                    cmd.add("--no-io-uring");
+                }
             }
             case IPERF3 -> cmd.addAll(List.of("iperf3", "-s", "-p", p, "-1"));
             case IPERF2 -> {
@@ -177,12 +181,15 @@ public final class BenchHarness {
         String t = Integer.toString(config.seconds());
         String l = Integer.toString(length);
         switch (tool) {
-            case TAPIR, TAPIR_NO_GSO -> {
+            case TAPIR, TAPIR_NO_GSO, TAPIR_NO_IO_URING -> {
                 cmd.addAll(tapirJvm(gcLog));
                 cmd.addAll(List.of("client", "127.0.0.1", "-p", p, "-t", t, "-l", l, "-J"));
                 cmd.addAll(config.tapirArgs());
                 if (tool == Tool.TAPIR_NO_GSO) {
                     cmd.add("--no-gso");
+                }
+                if (tool == Tool.TAPIR_NO_IO_URING) {
+                    cmd.add("--no-io-uring");
                 }
             }
             case IPERF3 -> cmd.addAll(List.of("iperf3", "-c", "127.0.0.1", "-p", p, "-t", t, "-l", l, "-J"));
@@ -230,7 +237,8 @@ public final class BenchHarness {
             }
             Thread.sleep(20);
         }
-        throw new RunFailedException("server did not listen on port " + port + " within " + SERVER_START_MILLIS + " ms");
+        throw new RunFailedException("server did not listen on port " + port + " within " + SERVER_START_MILLIS
+                + " ms");
     }
 
     /** Waits for the iperf 2 server's report line (CSV) and returns it. */

@@ -8,6 +8,8 @@ public enum Tool {
     TAPIR("tapir"),
     /** tapir's UDP on the plain path ({@code --no-gso}): sendmmsg/recvmmsg, one datagram per message. */
     TAPIR_NO_GSO("tapir-nogso"),
+    /** tapir's TCP with a system call per block ({@code --no-io-uring}), as iperf writes. */
+    TAPIR_NO_IO_URING("tapir-nouring"),
     /** The C iperf3 (the baseline at large buffers and for UDP). */
     IPERF3("iperf3"),
     /** The C iperf 2 (the baseline at small TCP buffers). */
@@ -25,7 +27,7 @@ public enum Tool {
 
     /** True for tapir's own variants: the ones whose ratios to the C tools are printed. */
     public boolean isTapir() {
-        return this == TAPIR || this == TAPIR_NO_GSO;
+        return this == TAPIR || this == TAPIR_NO_GSO || this == TAPIR_NO_IO_URING;
     }
 
     /** The tool named by {@code label} (case-insensitive), or null. */

@@ -17,8 +17,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * A tap as a {@link Device}: frames are read into off-heap receive slots and written from off-heap transmit slots.
  * A tap moves one frame per read or write (it has no multi-frame call), so by default the reads and writes go
- * through an {@link IoUring}: each {@link #receive} queues a batch of non-blocking reads and each {@link #sendCommitted}
- * the frames committed since, and one {@code io_uring_enter} performs them all. Where a kernel refuses io_uring, or
+ * through an {@link IoUring}: each {@link #receive} queues a batch of non-blocking reads and each
+ * {@link #sendCommitted} the frames committed since, and one {@code io_uring_enter} performs them all. Where a kernel refuses io_uring, or
  * with {@link Options#withIoUring} false, each frame takes its own {@code read} or {@code write} at once.
  *
  * <p>With {@link Options#virtioNetHeader()} every frame travels behind a 10-byte {@code virtio_net_hdr}. Received
@@ -170,25 +170,13 @@ public final class TapDevice implements Device {
             }
             tun.setOffload(options.offloads());
             int mtu = netlink.link(tun.name()).mtu();
-            ring = options.ioUring() ? ringIfAllowed() : null;
+            ring = options.ioUring() ? IoUring.openIfAllowed(RING_ENTRIES) : null;
             return new TapDevice(tun, mtu, options, ring);
         } catch (SyscallException | RuntimeException e) {
             if (ring != null) {
                 ring.close();
             }
             tun.close();
-            throw e;
-        }
-    }
-
-    /** A ring, or null where io_uring is missing or forbidden (ENOSYS, EPERM: sysctl, seccomp, memlock limits). */
-    private static IoUring ringIfAllowed() throws SyscallException {
-        try {
-            return IoUring.open(RING_ENTRIES);
-        } catch (SyscallException e) {
-            if (e.errno() == Errno.ENOSYS || e.errno() == Errno.EPERM || e.errno() == Errno.ENOMEM) {
-                return null;
-            }
             throw e;
         }
     }
@@ -388,8 +376,8 @@ public final class TapDevice implements Device {
     }
 
     /**
-     * Writes the frame at once, or with io_uring queues its write for the next {@link #sendCommitted} (or receive); its slot
-     * stays taken until the write has completed.
+     * Writes the frame at once, or with io_uring queues its write for the next {@link #sendCommitted} (or receive);
+     * its slot stays taken until the write has completed.
      */
     @Override
     public void commit(long nowNanos, int offset) {

@@ -1,12 +1,16 @@
 package dev.tapir.engine.transport.kernel;
 
+import dev.tapir.engine.transport.BatchWriter;
 import dev.tapir.engine.transport.StreamConnection;
 import dev.tapir.engine.transport.TcpStats;
+import dev.tapir.nativeio.Errno;
+import dev.tapir.nativeio.IoUring;
 import dev.tapir.nativeio.Libc;
 import dev.tapir.nativeio.Sockets;
 import dev.tapir.nativeio.SyscallException;
 import dev.tapir.nativeio.TcpInfo;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -16,7 +20,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A connected kernel TCP socket (non-blocking). The reader and the writer each have their own pollfd, and the
- * TCP_INFO sampler its own buffer, so the three may run on different threads without allocating.
+ * TCP_INFO sampler its own buffer, so the three may run on different threads without allocating. Its
+ * {@link #batchWriter()} hands a batch of writes to the kernel in one {@code io_uring_enter} where allowed.
  */
 public final class KernelStreamConnection implements StreamConnection {
     /** Bytes of tcp_info up to and including tcpi_total_retrans: every field tcpStats reads. */
@@ -32,9 +37,11 @@ public final class KernelStreamConnection implements StreamConnection {
     private final InetSocketAddress localAddress;
     private final InetSocketAddress remoteAddress;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final boolean ioUring;
 
-    KernelStreamConnection(int fd) throws SyscallException {
+    KernelStreamConnection(int fd, boolean ioUring) throws SyscallException {
         this.fd = fd;
+        this.ioUring = ioUring;
         // automatic arena: a reader may still sit in poll on another thread when close() runs
         Arena arena = Arena.ofAuto();
         this.readPollfd = arena.allocate(Libc.POLLFD);
@@ -57,6 +64,79 @@ public final class KernelStreamConnection implements StreamConnection {
             n = Sockets.send(fd, src, offset, length, Sockets.MSG_NOSIGNAL);
         }
         return n == Libc.AGAIN ? 0 : n;
+    }
+
+    /** Through io_uring unless this transport was made without it or the kernel refuses it; else one write each. */
+    @Override
+    public BatchWriter batchWriter() throws IOException {
+        IoUring ring = ioUring ? IoUring.openIfAllowed(RingBatchWriter.MAX_SLICES) : null;
+        return ring == null ? BatchWriter.oneByOne(this) : new RingBatchWriter(ring);
+    }
+
+    /**
+     * The slices go out as a chain of linked sends with MSG_DONTWAIT | MSG_WAITALL: each send starts only once the one
+     * before went out whole, and one that cannot (no room, or room for part of it) ends the chain, so the stream has
+     * no gap. Every send has completed when io_uring_enter returns.
+     */
+    private final class RingBatchWriter implements BatchWriter {
+        static final int MAX_SLICES = 32;
+        private static final int SEND_FLAGS = Sockets.MSG_DONTWAIT | Sockets.MSG_WAITALL | Sockets.MSG_NOSIGNAL;
+
+        private final IoUring ring;
+        private final int[] results = new int[MAX_SLICES];
+        private final IoUring.CompletionHandler onCompletion = (slice, result) -> results[(int) slice] = result;
+
+        RingBatchWriter(IoUring ring) {
+            this.ring = ring;
+        }
+
+        @Override
+        public int writeEach(MemorySegment src, long[] offsets, int[] lengths, int count, int timeoutMillis)
+                throws IOException {
+            int slices = Math.min(count, MAX_SLICES);
+            int n = sendChain(src, offsets, lengths, slices);
+            if (n == Libc.AGAIN) {
+                if (Libc.pollOne(writePollfd, fd, Libc.POLLOUT, timeoutMillis) == 0) {
+                    return 0;
+                }
+                n = sendChain(src, offsets, lengths, slices);
+            }
+            return n == Libc.AGAIN ? 0 : n;
+        }
+
+        /** Bytes written, or {@link Libc#AGAIN} when not even the first slice found room. */
+        private int sendChain(MemorySegment src, long[] offsets, int[] lengths, int slices) throws SyscallException {
+            long base = src.address();
+            for (int i = 0; i < slices; i++) {
+                ring.prepareSend(fd, base + offsets[i], lengths[i], SEND_FLAGS, i < slices - 1, i);
+            }
+            ring.submitAndWait(slices);
+            ring.drainCompletions(onCompletion);
+            long total = 0;
+            for (int i = 0; i < slices; i++) {
+                int result = results[i];
+                if (result == -Errno.EAGAIN || result == -Errno.ECANCELED) {
+                    return i == 0 && result == -Errno.EAGAIN ? Libc.AGAIN : (int) total;
+                }
+                if (result < 0) {
+                    throw new SyscallException("send", -result);
+                }
+                total += result;
+                if (result < lengths[i]) {
+                    break;
+                }
+            }
+            return (int) total;
+        }
+
+        @Override
+        public void close() {
+            try {
+                ring.close();
+            } catch (SyscallException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 
     @Override

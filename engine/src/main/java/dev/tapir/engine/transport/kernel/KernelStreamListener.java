@@ -19,10 +19,12 @@ public final class KernelStreamListener implements StreamListener {
     private final InetSocketAddress localAddress;
     private final MemorySegment pollfd;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final boolean ioUring;
 
-    KernelStreamListener(int fd, StreamOptions options) throws SyscallException {
+    KernelStreamListener(int fd, StreamOptions options, boolean ioUring) throws SyscallException {
         this.fd = fd;
         this.options = options;
+        this.ioUring = ioUring;
         this.localAddress = Sockets.localAddress(fd);
         // automatic arena: an accept may still sit in poll on another thread when close() runs
         this.pollfd = Arena.ofAuto().allocate(Libc.POLLFD);
@@ -42,7 +44,7 @@ public final class KernelStreamListener implements StreamListener {
         }
         try {
             KernelTransport.applyAfterAccept(conn, options);
-            return new KernelStreamConnection(conn);
+            return new KernelStreamConnection(conn, ioUring);
         } catch (IOException | RuntimeException e) {
             KernelTransport.closeQuietly(conn);
             throw e;

@@ -27,6 +27,18 @@ public final class KernelTransport implements Transport {
      */
     static final int DEFAULT_DATAGRAM_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
+    private final boolean ioUring;
+
+    /** Kernel sockets whose stream connections batch a sender's writes through io_uring where the kernel allows. */
+    public KernelTransport() {
+        this(true);
+    }
+
+    /** With {@code ioUring} false every write is a system call of its own. */
+    public KernelTransport(boolean ioUring) {
+        this.ioUring = ioUring;
+    }
+
     @Override
     public String name() {
         return "kernel";
@@ -41,7 +53,7 @@ public final class KernelTransport implements Transport {
             applyBeforeConnect(fd, options);
             Sockets.bind(fd, local);
             Sockets.listen(fd, LISTEN_BACKLOG);
-            return new KernelStreamListener(fd, options);
+            return new KernelStreamListener(fd, options, ioUring);
         } catch (IOException | RuntimeException e) {
             closeQuietly(fd);
             throw e;
@@ -58,7 +70,7 @@ public final class KernelTransport implements Transport {
                 Sockets.bind(fd, local);
             }
             Sockets.connect(fd, remote, timeoutMillis);
-            return new KernelStreamConnection(fd);
+            return new KernelStreamConnection(fd, ioUring);
         } catch (IOException | RuntimeException e) {
             closeQuietly(fd);
             throw e;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tapir.engine.transport.BatchWriter;
 import dev.tapir.engine.transport.DatagramBatch;
 import dev.tapir.engine.transport.DatagramEndpoint;
 import dev.tapir.engine.transport.DatagramOptions;
@@ -93,6 +94,74 @@ class KernelTransportTest {
             }
             assertEquals(total, sender.get(10, TimeUnit.SECONDS));
             assertEquals(total, received);
+        }
+    }
+
+    /**
+     * A batch writer's slices arrive whole and in order, with io_uring and without, while small buffers (-w 16K) keep
+     * cutting batches short: every call's count resumes exactly where the stream stopped.
+     */
+    @ParameterizedTest(name = "io_uring {0}")
+    @CsvSource({"true", "false"})
+    void batchWriterSlicesArriveInOrderWithoutGaps(boolean ioUring) throws Exception {
+        KernelTransport batching = new KernelTransport(ioUring);
+        StreamOptions small = new StreamOptions(16 * 1024, 0, false, null);
+        int slice = 700;
+        int slices = 32;
+        long total = 8L << 20;
+        try (StreamListener listener = batching.listen(loopback("127.0.0.1"), small);
+                StreamConnection client = batching.connect(listener.localAddress(), null, small, TIMEOUT);
+                StreamConnection server = listener.accept(TIMEOUT)) {
+            assertNotNull(server);
+            CompletableFuture<long[]> sender = CompletableFuture.supplyAsync(() -> {
+                // 251-periodic bytes: slice i of a call starts at phase (sent + i * slice) % 251 of this buffer.
+                try (Arena arena = Arena.ofConfined();
+                        BatchWriter writer = client.batchWriter()) {
+                    MemorySegment pattern = arena.allocate(251 + (long) slice * slices);
+                    for (int i = 0; i < pattern.byteSize(); i++) {
+                        pattern.set(JAVA_BYTE, i, (byte) (i % 251));
+                    }
+                    long[] offsets = new long[slices];
+                    int[] lengths = new int[slices];
+                    long sent = 0;
+                    long shortCalls = 0;
+                    while (sent < total) {
+                        for (int i = 0; i < slices; i++) {
+                            offsets[i] = sent % 251 + (long) i * slice;
+                            lengths[i] = slice;
+                        }
+                        int n = writer.writeEach(pattern, offsets, lengths, slices, TIMEOUT);
+                        assertTrue(n > 0, "room within the timeout");
+                        shortCalls += n < slice * slices ? 1 : 0;
+                        sent += n;
+                    }
+                    client.shutdownOutput();
+                    return new long[] {sent, shortCalls};
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long received = 0;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment in = arena.allocate(3000);
+                while (true) {
+                    int n = server.read(in, 0, 3000, TIMEOUT);
+                    if (n == StreamConnection.EOF) {
+                        break;
+                    }
+                    assertTrue(n > 0, "no read may time out while the sender is busy");
+                    for (int i = 0; i < n; i++) {
+                        if (in.get(JAVA_BYTE, i) != (byte) ((received + i) % 251)) {
+                            throw new AssertionError("byte " + (received + i) + " differs");
+                        }
+                    }
+                    received += n;
+                }
+            }
+            long[] sent = sender.get(30, TimeUnit.SECONDS);
+            assertEquals(sent[0], received);
+            assertTrue(received >= total);
+            assertTrue(sent[1] > 0, "the small buffers cut some calls short");
         }
     }
 
