@@ -18,8 +18,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A tap as a {@link Device}: frames are read into off-heap receive slots and written from off-heap transmit slots.
  * A tap moves one frame per read or write (it has no multi-frame call), so by default the reads and writes go
  * through an {@link IoUring}: each {@link #receive} queues a batch of non-blocking reads and each
- * {@link #sendCommitted} the frames committed since, and one {@code io_uring_enter} performs them all. Where a kernel refuses io_uring, or
- * with {@link Options#withIoUring} false, each frame takes its own {@code read} or {@code write} at once.
+ * {@link #sendCommitted} the frames committed since, and one {@code io_uring_enter} performs them all. Where a
+ * kernel refuses io_uring, or with {@link Options#withIoUring} false, each frame takes its own {@code read} or
+ * {@code write} at once.
  *
  * <p>With {@link Options#virtioNetHeader()} every frame travels behind a 10-byte {@code virtio_net_hdr}. Received
  * frames then expose it ({@link #receivedGsoType()}...: checksum-partial frames and, when TSO offloads are on,
