@@ -42,6 +42,37 @@ class KernelTransportTest {
         return (byte) (position * 31 + (position >>> 8));
     }
 
+    /** What the byte at a stream position must be. */
+    @FunctionalInterface
+    private interface StreamPattern {
+        byte at(long position);
+    }
+
+    /**
+     * Reads {@code connection} to its end in reads of up to {@code readSize}, checking every byte against
+     * {@code expected}; returns the bytes read. A read that times out fails the test (the sender never pauses).
+     */
+    private static long readToEnd(StreamConnection connection, int readSize, StreamPattern expected)
+            throws Exception {
+        long received = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = arena.allocate(readSize);
+            while (true) {
+                int n = connection.read(in, 0, readSize, TIMEOUT);
+                if (n == StreamConnection.EOF) {
+                    return received;
+                }
+                assertTrue(n > 0, "no read may time out while the sender is busy");
+                for (int i = 0; i < n; i++) {
+                    if (in.get(JAVA_BYTE, i) != expected.at(received + i)) {
+                        throw new AssertionError("byte " + (received + i) + " differs");
+                    }
+                }
+                received += n;
+            }
+        }
+    }
+
     /** Streams {@code total} bytes in writes of {@code writeSize} and checks every byte and the EOF on the far side. */
     @ParameterizedTest
     @CsvSource({"127.0.0.1, 64, 64000", "127.0.0.1, 1460, 1460000", "127.0.0.1, 131072, 4194304",
@@ -75,23 +106,7 @@ class KernelTransportTest {
                     throw new IllegalStateException(e);
                 }
             });
-            long received = 0;
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment in = arena.allocate(65536);
-                while (true) {
-                    int n = server.read(in, 0, 65536, TIMEOUT);
-                    if (n == StreamConnection.EOF) {
-                        break;
-                    }
-                    assertTrue(n > 0, "no read may time out while the sender is busy");
-                    for (int i = 0; i < n; i++) {
-                        if (in.get(JAVA_BYTE, i) != patternByte(received + i)) {
-                            throw new AssertionError("byte " + (received + i) + " differs");
-                        }
-                    }
-                    received += n;
-                }
-            }
+            long received = readToEnd(server, 65536, KernelTransportTest::patternByte);
             assertEquals(total, sender.get(10, TimeUnit.SECONDS));
             assertEquals(total, received);
         }
@@ -141,23 +156,7 @@ class KernelTransportTest {
                     throw new IllegalStateException(e);
                 }
             });
-            long received = 0;
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment in = arena.allocate(3000);
-                while (true) {
-                    int n = server.read(in, 0, 3000, TIMEOUT);
-                    if (n == StreamConnection.EOF) {
-                        break;
-                    }
-                    assertTrue(n > 0, "no read may time out while the sender is busy");
-                    for (int i = 0; i < n; i++) {
-                        if (in.get(JAVA_BYTE, i) != (byte) ((received + i) % 251)) {
-                            throw new AssertionError("byte " + (received + i) + " differs");
-                        }
-                    }
-                    received += n;
-                }
-            }
+            long received = readToEnd(server, 3000, position -> (byte) (position % 251));
             long[] sent = sender.get(30, TimeUnit.SECONDS);
             assertEquals(sent[0], received);
             assertTrue(received >= total);
