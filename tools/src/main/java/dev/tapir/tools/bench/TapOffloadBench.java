@@ -93,16 +93,23 @@ public final class TapOffloadBench {
         String ns = "tapir-b-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24) | (1 << 24));
         TapLab.create(ns);
         List<Row> rows = new ArrayList<>();
+        String defaultCongestion;
         try {
             TapSetup.create(new TapSetup.Spec(KERNEL_TAP, null, KERNEL_ADDRESS, 0, null, true, ns)).close();
             TapOffloadBench bench = new TapOffloadBench(ns, seconds, filter);
+            defaultCongestion = Namespaces.callIn(ns, () -> Files.readString(
+                    Path.of("/proc/sys/net/ipv4/tcp_congestion_control")).strip());
             for (int round = 0; round < rounds; round++) {
                 bench.run(rows, "tapir -> kernel, no offload", 1.5 * 2.5, "1.5 x smoltcp 2.5",
-                        () -> bench.tapirAndKernel(false, false));
-                bench.run(rows, "tapir -> kernel, TSO/CSUM", 10, ">= 10", () -> bench.tapirAndKernel(true, false));
+                        () -> bench.tapirAndKernel(false, false, null));
+                bench.run(rows, "tapir -> kernel, TSO/CSUM", 10, ">= 10",
+                        () -> bench.tapirAndKernel(true, false, null));
                 bench.run(rows, "kernel -> tapir, no offload", 1.5 * 5.8, "1.5 x smoltcp 5.8",
-                        () -> bench.tapirAndKernel(false, true));
-                bench.run(rows, "kernel -> tapir, TSO/CSUM", 10, ">= 10", () -> bench.tapirAndKernel(true, true));
+                        () -> bench.tapirAndKernel(false, true, null));
+                bench.run(rows, "kernel -> tapir, TSO/CSUM", 10, ">= 10", () -> bench.tapirAndKernel(true, true, null));
+                // The kernel's sender paces by its congestion control: the same case with Linux's usual default.
+                bench.run(rows, "kernel -> tapir, TSO/CSUM, cubic", 10, ">= 10",
+                        () -> bench.tapirAndKernel(true, true, "cubic"));
                 bench.run(rows, "tapir -> tapir bridge MTU 1500", 5.6, "0.7 x C pump 8.0",
                         () -> bench.tapirToTapir(false));
                 bench.run(rows, "tapir -> tapir bridge TSO/CSUM", 20, "kernel veth ~20",
@@ -121,6 +128,7 @@ public final class TapOffloadBench {
         }
         System.out.println("cores = CPU of this JVM (tapir's stacks and test threads) / wall time of the run; foreign ="
                 + " cores other processes (the kernel peer's iperf3 included) used meanwhile, of " + CPUS);
+        System.out.println("the kernel's TCP congestion control where none is named: " + defaultCongestion);
     }
 
     /**
@@ -186,8 +194,11 @@ public final class TapOffloadBench {
         return new InetSocketAddress(Ipv4Address.toInetAddress(address), port);
     }
 
-    /** tapir's iperf3 client on the kernel tap against {@code iperf3 -s -1} in the namespace; the receiver's figure. */
-    private Measured tapirAndKernel(boolean offloads, boolean reverse) throws Exception {
+    /**
+     * tapir's iperf3 client on the kernel tap against {@code iperf3 -s -1} in the namespace; the receiver's figure.
+     * {@code congestion} (iperf3's -C) names the algorithm of both ends, null leaves the kernel's default.
+     */
+    private Measured tapirAndKernel(boolean offloads, boolean reverse, String congestion) throws Exception {
         TapDevice tap = Namespaces.callIn(namespace, () -> TapDevice.open(KERNEL_TAP, options(offloads)));
         NetworkStack stack = new NetworkStack(tap,
                 new InterfaceConfig(0x02_4e_00_00_00_02L, TAPIR_ON_KERNEL_TAP, 24, Ipv4Address.ANY));
@@ -197,7 +208,7 @@ public final class TapOffloadBench {
         try (StackRunner runner = StackRunner.start(stack)) {
             awaitListening(IPERF3_PORT);
             TestSpec spec = new TestSpec(Protocol.TCP, WRITE_LENGTH, 0, 0, TimeUnit.SECONDS.toNanos(seconds), 0, 0, 1,
-                    reverse, false, StreamOptions.DEFAULT, DatagramOptions.DEFAULT, false);
+                    reverse, false, new StreamOptions(0, 0, false, congestion), DatagramOptions.DEFAULT, false);
             long gcBefore = gcCycles();
             long cpuBefore = processCpuNanos();
             long wallBefore = System.nanoTime();
