@@ -43,6 +43,8 @@ public final class Sockets {
     public static final int SO_ERROR = 4;
     public static final int SO_SNDBUF = 7;
     public static final int SO_RCVBUF = 8;
+    /** Like SO_RCVBUF past net.core.rmem_max; needs CAP_NET_ADMIN. */
+    public static final int SO_RCVBUFFORCE = 33;
     public static final int SO_REUSEPORT = 15;
     public static final int SO_RCVLOWAT = 18;
     public static final int SO_RCVTIMEO = 20;

@@ -355,6 +355,11 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
         return gsoUsable ? GSO_MAX_SEGMENTS : MAX_MESSAGES / 2;
     }
 
+    /** The socket's receive buffer as the kernel reports it (twice what was asked, within the limits). */
+    int receiveBufferBytes() throws SyscallException {
+        return Sockets.getsockoptInt(fd, Sockets.SOL_SOCKET, Sockets.SO_RCVBUF);
+    }
+
     @Override
     public InetSocketAddress localAddress() {
         return localAddress;

@@ -164,6 +164,24 @@ class KernelTransportTest {
         }
     }
 
+    /**
+     * Without -w a datagram socket asks for {@link KernelTransport#DEFAULT_DATAGRAM_RECEIVE_BUFFER}: all of it as root
+     * (SO_RCVBUFFORCE), net.core.rmem_max otherwise; with -w what was asked, up to rmem_max. The kernel doubles each.
+     */
+    @Test
+    void datagramReceiveBufferIsLargeByDefaultAndFollowsW() throws Exception {
+        long rmemMax = Long.parseLong(Files.readAllLines(Path.of("/proc/sys/net/core/rmem_max")).get(0).strip());
+        boolean privileged = "root".equals(System.getProperty("user.name"));
+        long wanted = KernelTransport.DEFAULT_DATAGRAM_RECEIVE_BUFFER;
+        try (KernelDatagramEndpoint byDefault = (KernelDatagramEndpoint) transport.bindDatagram(
+                loopback("127.0.0.1"), DatagramOptions.DEFAULT);
+                KernelDatagramEndpoint withW = (KernelDatagramEndpoint) transport.bindDatagram(
+                        loopback("127.0.0.1"), new DatagramOptions(256 * 1024, true))) {
+            assertEquals(2 * (privileged ? wanted : Math.min(wanted, rmemMax)), byDefault.receiveBufferBytes());
+            assertEquals(2 * Math.min(256 * 1024, rmemMax), withW.receiveBufferBytes());
+        }
+    }
+
     @Test
     void readTimesOutWithZeroThenSeesEofAfterShutdownOutput() throws Exception {
         try (StreamListener listener = transport.listen(loopback("127.0.0.1"), StreamOptions.DEFAULT);
