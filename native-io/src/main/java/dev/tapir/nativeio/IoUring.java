@@ -195,6 +195,13 @@ public final class IoUring implements AutoCloseable {
         }
     }
 
+    /** Whether this process may set up an io_uring (a probe with one entry, closed at once). */
+    public static boolean isAllowed() throws SyscallException {
+        try (IoUring probe = openIfAllowed(1)) {
+            return probe != null;
+        }
+    }
+
     private static int setup(int entries, MemorySegment params, int flags) throws SyscallException {
         params.set(JAVA_INT, P_FLAGS, flags);
         MemorySegment cap = capture();

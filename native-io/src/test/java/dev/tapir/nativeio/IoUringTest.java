@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,11 +16,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** Runs where this process may use io_uring; elsewhere tapir falls back to a call per operation, tested where used. */
 class IoUringTest {
     private static final int BLOCK = 4096;
+
+    @BeforeAll
+    static void ioUringAllowed() throws SyscallException {
+        assumeTrue(IoUring.isAllowed(), "io_uring is refused here (kernel.io_uring_disabled or a seccomp filter)");
+    }
 
     private record Completion(long userData, int result) {
     }
