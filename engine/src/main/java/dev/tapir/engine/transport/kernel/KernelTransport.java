@@ -26,8 +26,8 @@ public final class KernelTransport implements Transport {
      * microseconds, and a receiving thread off its core for a few milliseconds (compiler threads in a JVM's first
      * second, another process) overflows a buffer of a few MiB. Loopback, 1470-byte datagrams at {@code -b 0}: 12-26 %
      * lost with 4 MiB, 2-4 % with 64 MiB, none in six runs with 128 MiB, at the same rate. The kernel doubles the value
-     * and charges only what is queued; past {@code net.core.rmem_max} only a privileged process may go (others get
-     * that cap).
+     * and charges only what is queued, all UDP sockets together within {@code net.ipv4.udp_mem}; past
+     * {@code net.core.rmem_max} only a privileged process may go (others get that cap).
      */
     static final int DEFAULT_DATAGRAM_RECEIVE_BUFFER = 128 * 1024 * 1024;
 
