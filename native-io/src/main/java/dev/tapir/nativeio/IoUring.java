@@ -15,9 +15,9 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * An io_uring instance for reads and writes on descriptors: many operations queued in user memory, then one
+ * An io_uring instance for reads, writes and sends on descriptors: many operations queued in user memory, then one
  * {@code io_uring_enter} starts them all. Where each call costs a kernel entry and exit (costly under page-table
- * isolation), this turns one system call per frame on a tap into one per batch.
+ * isolation), this turns one system call per tap frame, or per small block sent on a TCP socket, into one per batch.
  *
  * <p>Used from one thread at a time (the queue and the completion ring are not locked). Operations are described by
  * raw addresses of off-heap memory that must stay valid until the operation's completion has been
