@@ -248,7 +248,6 @@ public final class HumanReport {
                 + udpTail(udp.jitterMillis(), udp.lostPackets(), udp.packets(), udp.lostPercent()) + "receiver\n";
     }
 
-
     /** The whole report: header, intervals, summary, and on the client the closing line. */
     public static String render(TestResult result, boolean senderHasRetransmits) {
         StringBuilder out = new StringBuilder(header(result.start()));

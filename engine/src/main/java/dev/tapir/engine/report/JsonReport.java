@@ -156,8 +156,7 @@ public final class JsonReport {
             if (tcp) {
                 ObjectNode stream = streams.addObject();
                 ObjectNode sent = stream.putObject("sender");
-                transfer(sent, s.id(), s.sent().start(), s.sent().seconds(), s.sent().seconds(), s.sent().bytes(),
-                        rate(s.sent().bytes(), s.sent().seconds()));
+                sentTransfer(sent, s.id(), s.sent());
                 if (senderHasRetransmits && (local || s.sentHere())) {
                     TcpFigures t = s.tcp();
                     sent.put("retransmits", t.retransmits());
@@ -177,8 +176,7 @@ public final class JsonReport {
                 ObjectNode udp = streams.addObject().putObject("udp");
                 UdpFigures u = s.udp() != null ? s.udp() : NO_UDP_REPORT;
                 long packets = s.sentPackets() > 0 ? s.sentPackets() : u.packets();
-                transfer(udp, s.id(), s.sent().start(), s.sent().seconds(), s.sent().seconds(), s.sent().bytes(),
-                        rate(s.sent().bytes(), s.sent().seconds()));
+                sentTransfer(udp, s.id(), s.sent());
                 udpFigures(udp, u.jitterMillis(), u.lostPackets(), packets);
                 udp.put("out_of_order", u.outOfOrder());
                 udp.put("sender", sender);
@@ -224,15 +222,13 @@ public final class JsonReport {
         boolean local = part.localSender();
         if (part.protocol() == Protocol.TCP) {
             ObjectNode sent = end.putObject("sum_sent" + suffix);
-            transfer(sent, -1, sumSent.start(), sumSent.seconds(), sumSent.seconds(), sumSent.bytes(),
-                    rate(sumSent.bytes(), sumSent.seconds()));
+            sentTransfer(sent, -1, sumSent);
             if (retransmits) {
                 sent.put("retransmits", part.sumRetransmits());
             }
             sent.put("sender", sender);
             ObjectNode received = end.putObject("sum_received" + suffix);
-            transfer(received, -1, sumReceived.start(), sumReceived.end(), sumReceived.end(), sumReceived.bytes(),
-                    rate(sumReceived.bytes(), sumReceived.end()));
+            receivedSumTransfer(received, sumReceived);
             received.put("sender", sender);
             return;
         }
@@ -245,13 +241,11 @@ public final class JsonReport {
         sum.put("sender", sender);
         // iperf3 3.12 marks sum_sent with the test's direction and sum_received as not sent, in both directions
         ObjectNode sent = end.putObject("sum_sent" + suffix);
-        transfer(sent, -1, sumSent.start(), sumSent.seconds(), sumSent.seconds(), sumSent.bytes(),
-                rate(sumSent.bytes(), sumSent.seconds()));
+        sentTransfer(sent, -1, sumSent);
         udpFigures(sent, 0, 0, sentPackets);
         sent.put("sender", local);
         ObjectNode received = end.putObject("sum_received" + suffix);
-        transfer(received, -1, sumReceived.start(), sumReceived.end(), sumReceived.end(), sumReceived.bytes(),
-                rate(sumReceived.bytes(), sumReceived.end()));
+        receivedSumTransfer(received, sumReceived);
         udpFigures(received, u.jitterMillis(), u.lostPackets(), u.packets());
         received.put("sender", false);
     }
@@ -272,6 +266,18 @@ public final class JsonReport {
             verify.put("actual", v.actual());
         }
         return verify;
+    }
+
+    /** A sender's side: its own time span and rate; {@code socket} below 0 for a sum. */
+    private static void sentTransfer(ObjectNode o, int socket, Transfer sent) {
+        transfer(o, socket, sent.start(), sent.seconds(), sent.seconds(), sent.bytes(),
+                rate(sent.bytes(), sent.seconds()));
+    }
+
+    /** A receiver's sum: from its start to its end. */
+    private static void receivedSumTransfer(ObjectNode o, Transfer received) {
+        transfer(o, -1, received.start(), received.end(), received.end(), received.bytes(),
+                rate(received.bytes(), received.end()));
     }
 
     private static void transfer(ObjectNode o, int socket, double start, double end, double seconds, long bytes,
