@@ -20,7 +20,6 @@ import dev.tapir.engine.test.TcpReceiver;
 import dev.tapir.engine.test.TestClock;
 import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.test.UdpReceiveStats;
-import dev.tapir.engine.test.UdpReceiver;
 import dev.tapir.engine.transport.DatagramBatch;
 import dev.tapir.engine.transport.DatagramEndpoint;
 import dev.tapir.engine.transport.DatagramOptions;
@@ -45,7 +44,8 @@ import java.util.function.Consumer;
  * An iperf 2 server ({@code iperf -s [-u]}), wire-compatible with 2.1.8 clients and with 2.0.x UDP senders, on any
  * {@link Transport}. TCP connections are served at once, each on its own thread, as iperf 2 does (an {@code iperf -c
  * -P 2} client opens both streams together; served in turn, the second would sit unread until the first ended), and a
- * client's {@code -r}/{@code -d} is answered with a test back to its listener; UDP serves one test at a time.
+ * client's {@code -r}/{@code -d} is answered with a test back to its listener. UDP clients are served at once too,
+ * each sender a test of its own ({@link UdpFlows}), so the streams of {@code iperf -c -u -P 2} get a report each.
  *
  * <p>UDP: every datagram of any header variant feeds {@link UdpReceiveStats} (iperf 2 stamps datagrams with the
  * epoch, so transit = arrival epoch − sent); the FIN (negative id) counts as a datagram, as in 2.1.8, and is answered
@@ -59,9 +59,8 @@ public final class Iperf2Server implements AutoCloseable {
     /** Report writes 2.1.8 makes at most (its loop runs TRYCOUNT − 1 = 9 times). */
     public static final int REPORT_WRITES = 9;
     private static final int MAX_DATAGRAM = 65_536;
-    private static final long FIRST_ARRIVAL_POLL_NANOS = 1_000_000;
-    /** A UDP test whose client fell silent this long without a FIN is abandoned (no report, not a result). */
-    private static final long ABANDONED_NANOS = 10_000_000_000L;
+    /** How often the serving thread looks for UDP flows that began or ended. */
+    private static final long EVENT_POLL_NANOS = 1_000_000;
     /** Longer than a FIN's answer may take ({@link #REPORT_WRITES} × {@link #SILENCE_MILLIS}). */
     private static final long JOIN_MILLIS = 5_000;
 
@@ -94,7 +93,8 @@ public final class Iperf2Server implements AutoCloseable {
     private final Set<Thread> active = ConcurrentHashMap.newKeySet();
     private final AtomicInteger nextStreamId = new AtomicInteger();
     private final PrintStream log;
-    private volatile long droppedDatagrams;
+    /** The UDP receiving loop, once serving began. */
+    private volatile UdpFlows udpFlows;
 
     /**
      * Binds at once, so {@link #localAddress()} is known before {@link #serve}; failed TCP tests are logged on
@@ -125,9 +125,13 @@ public final class Iperf2Server implements AutoCloseable {
         return listener != null ? listener.localAddress() : endpoint.localAddress();
     }
 
-    /** Garbage datagrams (too short, id 0) counted and dropped since the server started. */
+    /**
+     * Datagrams counted and dropped since the server started: garbage (too short, id 0), and those of senders beyond
+     * the {@value UdpFlows#MAX_FLOWS} served at once.
+     */
     public long droppedDatagrams() {
-        return droppedDatagrams;
+        UdpFlows flows = udpFlows;
+        return flows == null ? 0 : flows.garbage() + flows.refused();
     }
 
     /**
@@ -136,11 +140,14 @@ public final class Iperf2Server implements AutoCloseable {
      */
     public void serve(boolean oneOff) throws IOException {
         try {
+            if (protocol == Protocol.UDP) {
+                serveUdp(oneOff);
+                return;
+            }
             boolean served = false;
             while (!stop.stopped()) {
-                served |= protocol == Protocol.TCP ? acceptTcp() : serveUdp();
-                // a UDP test is over at its FIN (only its report may still be repeated)
-                if (served && oneOff && (protocol == Protocol.UDP || active.isEmpty())) {
+                served |= acceptTcp();
+                if (served && oneOff && active.isEmpty()) {
                     return;
                 }
             }
@@ -165,47 +172,67 @@ public final class Iperf2Server implements AutoCloseable {
 
     // ---- UDP ----
 
-    private boolean serveUdp() throws IOException {
-        UdpReceiveStats stats = new UdpReceiveStats();
-        StreamCounters counters = new StreamCounters(stats);
-        TestClock epoch = TestClock.start();
-        UdpReceiver receiver = new UdpReceiver(endpoint, counters, new Iperf2DatagramCodec(), epoch, stop,
-                MAX_DATAGRAM, ABANDONED_NANOS);
-        Thread hot = Thread.ofPlatform().name("tapir-iperf2-udp-receiver").unstarted(receiver);
-        hot.start();
-        IntervalReporter reporter = null;
-        List<Interval> intervals = new ArrayList<>();
+    /**
+     * Serves UDP clients until {@link #close()}, or with {@code oneOff} until a test was reported and no other is in
+     * progress (the streams of a client's {@code -P} are tests that run together). The receiving runs on a thread of
+     * its own ({@link UdpFlows}); this thread starts each flow's interval reports and answers and reports each FIN.
+     */
+    private void serveUdp(boolean oneOff) throws IOException {
+        StopSignal flowsStop = new StopSignal();
+        UdpFlows flows = new UdpFlows(endpoint, new Iperf2DatagramCodec(), TestClock.start(), flowsStop,
+                nextStreamId, MAX_DATAGRAM);
+        udpFlows = flows;
+        Thread hot = Thread.ofPlatform().name("tapir-iperf2-udp-receiver").start(flows);
+        int inProgress = 0;
+        boolean served = false;
         try {
-            while (receiver.firstArrivalNanos() == 0 && hot.isAlive()) {
-                LockSupport.parkNanos(FIRST_ARRIVAL_POLL_NANOS);
+            while (!stop.stopped() && hot.isAlive() && !(oneOff && served && inProgress == 0)) {
+                UdpFlows.Flow flow = flows.poll();
+                if (flow == null) {
+                    LockSupport.parkNanos(EVENT_POLL_NANOS);
+                    continue;
+                }
+                if (!flow.begun) {
+                    flow.begun = true;
+                    inProgress++;
+                    if (options.intervalNanos() > 0) {
+                        flow.reporter = startReporter(flow.id, flow.counters, flow.intervals, TestClock.start());
+                    }
+                }
+                if (flow.ended() && !flow.reported()) {
+                    inProgress--;
+                    served |= finish(flow);
+                    flow.markReported();
+                }
             }
-            if (receiver.firstArrivalNanos() != 0 && options.intervalNanos() > 0) {
-                reporter = startReporter(1, counters, intervals, TestClock.start());
-            }
-            join(hot);
         } finally {
-            if (reporter != null) {
-                reporter.stop(true);
-            }
-            droppedDatagrams += counters.errors();
+            flowsStop.stop();
+            join(hot);
         }
-        if (receiver.failure() != null && !stop.stopped()) {
-            throw receiver.failure();
+        if (flows.failure() != null && !stop.stopped()) {
+            throw flows.failure();
         }
-        if (!receiver.finReceived()) {
+    }
+
+    /** A flow ended: with its FIN, answers it with the server report and reports the test; true if it was one. */
+    private boolean finish(UdpFlows.Flow flow) throws IOException {
+        if (flow.reporter != null) {
+            flow.reporter.stop(true);
+        }
+        if (!flow.finReceived()) {
             return false;
         }
-        InetSocketAddress client = endpoint.lastSource();
-        long micros = Math.max(1, (counters.endNanos() - receiver.firstArrivalNanos()) / 1_000);
+        UdpReceiveStats stats = flow.stats;
+        long micros = Math.max(1, (flow.counters.endNanos() - flow.firstArrivalNanos) / 1_000);
         MemorySegment report = Arena.ofAuto().allocate(ServerReport.LENGTH, 8);
         writeReport(report, stats, micros);
-        answerFins(report, client);
+        answerFins(report, flow.client);
         double seconds = micros / 1e6;
         UdpFigures udp = new UdpFigures(stats.jitterMillis(), stats.lost(), stats.highestSequence(),
                 stats.outOfOrder());
-        StreamResult stream = new StreamResult(1, Transfer.NONE, Transfer.of(0, seconds, stats.bytes()),
+        StreamResult stream = new StreamResult(flow.id, Transfer.NONE, Transfer.of(0, seconds, stats.bytes()),
                 TcpFigures.UNKNOWN, udp, 0, false);
-        options.results().accept(result(1, client, Protocol.UDP, intervals, stream, seconds));
+        options.results().accept(result(flow.id, flow.client, Protocol.UDP, flow.intervals, stream, seconds));
         return true;
     }
 

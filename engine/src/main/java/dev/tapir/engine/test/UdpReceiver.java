@@ -116,18 +116,10 @@ public final class UdpReceiver implements Runnable {
                         fin = true;
                         break;
                     }
-                    // a batching sender's datagrams arrive as runs: consecutive numbers, one send time
-                    int run = 1;
+                    int run = runLength(codec, batch, i, sequence, sent, false);
                     long runBytes = length;
-                    while (i + run < n) {
-                        long nextOffset = batch.offset(i + run);
-                        int nextLength = batch.length(i + run);
-                        if (codec.sequence(memory, nextOffset, nextLength) != sequence + run
-                                || codec.sentMicros(memory, nextOffset, nextLength) != sent) {
-                            break;
-                        }
-                        runBytes += nextLength;
-                        run++;
+                    for (int j = 1; j < run; j++) {
+                        runBytes += batch.length(i + j);
                     }
                     if (verifier != null) {
                         for (int j = 0; j < run; j++) {
@@ -152,6 +144,28 @@ public final class UdpReceiver implements Runnable {
             // The test ended with the last datagram: waiting for more (drain, idle timeout) is not part of it.
             counters.markEnd(lastArrival != 0 ? lastArrival : System.nanoTime());
         }
+    }
+
+    /**
+     * How many datagrams from {@code from} on make a run: a batching sender's datagrams arrive as consecutive numbers
+     * with one send time, which {@link UdpReceiveStats#onRun} takes at once. {@code sameSender} also ends the run
+     * where the sender changes (one socket serving many). At least 1.
+     */
+    public static int runLength(DatagramHeaderCodec codec, DatagramBatch batch, int from, long sequence,
+            long sentMicros, boolean sameSender) {
+        MemorySegment memory = batch.buffer();
+        long sender = sameSender ? batch.sourceKey(from) : 0;
+        int run = 1;
+        for (int next = from + 1; next < batch.count(); next++, run++) {
+            long offset = batch.offset(next);
+            int length = batch.length(next);
+            if (codec.sequence(memory, offset, length) != sequence + run
+                    || codec.sentMicros(memory, offset, length) != sentMicros
+                    || sameSender && batch.sourceKey(next) != sender) {
+                break;
+            }
+        }
+        return run;
     }
 
     /**

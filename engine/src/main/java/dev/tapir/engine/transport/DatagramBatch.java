@@ -1,17 +1,29 @@
 package dev.tapir.engine.transport;
 
+import dev.tapir.nativeio.SockAddr;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
 
 /**
- * Datagrams received in one call: a buffer and, for each datagram, where it starts in that buffer and its length.
- * The transport decides the layout (one slot per datagram for recvmmsg, consecutive segments of a coalesced GRO
- * receive); the reader only walks {@link #offset(int)} and {@link #length(int)}. Reused across calls.
+ * Datagrams received in one call: a buffer and, for each datagram, where it starts in that buffer, its length and
+ * who sent it. The transport decides the layout (one slot per datagram for recvmmsg, consecutive segments of a
+ * coalesced GRO receive); the reader only walks {@link #offset(int)} and {@link #length(int)}, and
+ * {@link #sourceKey(int)} where one socket serves many senders. Reused across calls.
+ *
+ * <p>Senders are kept as socket addresses ({@code sockaddr_in}/{@code sockaddr_in6}) in {@link #names()}, one per
+ * name slot; datagrams that came in one message (a GRO receive) share their slot.
  */
 public final class DatagramBatch {
+    /** Room per name slot: a {@code sockaddr_in6} (28 bytes), 8-aligned. */
+    public static final long NAME_BYTES = 32;
+
     private final MemorySegment buffer;
     private final long slotBytes;
     private final long[] offsets;
     private final int[] lengths;
+    private final int[] nameSlots;
+    private final MemorySegment names;
     private int count;
 
     /**
@@ -36,6 +48,8 @@ public final class DatagramBatch {
         this.slotBytes = slotBytes;
         this.offsets = new long[maxDatagrams];
         this.lengths = new int[maxDatagrams];
+        this.nameSlots = new int[maxDatagrams];
+        this.names = Arena.ofAuto().allocate(NAME_BYTES * maxDatagrams, 8);
     }
 
     public MemorySegment buffer() {
@@ -63,18 +77,52 @@ public final class DatagramBatch {
         return lengths[index];
     }
 
+    /**
+     * A key for the sender of datagram {@code index}, equal for all datagrams of one address and port (see
+     * {@link SockAddr#key}); 0 when the transport did not say. Allocates nothing.
+     */
+    public long sourceKey(int index) {
+        int slot = nameSlots[index];
+        return slot < 0 ? 0 : SockAddr.key(names, slot * NAME_BYTES);
+    }
+
+    /** The sender of datagram {@code index}, or null when the transport did not say (allocates: for set-up). */
+    public InetSocketAddress source(int index) {
+        int slot = nameSlots[index];
+        return slot < 0 ? null : SockAddr.read(names.asSlice(slot * NAME_BYTES, NAME_BYTES));
+    }
+
+    /** For transports: the name slot of datagram {@code index}'s sender, -1 if unknown. */
+    public int nameSlot(int index) {
+        return nameSlots[index];
+    }
+
+    /** For transports: where senders' socket addresses go, {@link #NAME_BYTES} per slot, one slot per datagram. */
+    public MemorySegment names() {
+        return names;
+    }
+
     /** For transports: forget the previous receive. */
     public void clear() {
         count = 0;
     }
 
-    /** For transports: record one more datagram; false when the batch is full. */
+    /** For transports: record one more datagram, its sender unknown; false when the batch is full. */
     public boolean add(long offset, int length) {
+        return add(offset, length, -1);
+    }
+
+    /**
+     * For transports: record one more datagram whose sender's address is in name slot {@code nameSlot} of
+     * {@link #names()}; false when the batch is full.
+     */
+    public boolean add(long offset, int length, int nameSlot) {
         if (count == offsets.length) {
             return false;
         }
         offsets[count] = offset;
         lengths[count] = length;
+        nameSlots[count] = nameSlot;
         count++;
         return true;
     }

@@ -362,6 +362,72 @@ class Iperf2InteropTest {
         }
     }
 
+    @Test
+    void iperfUdpParallelStreamsGetAReportEach() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(8);
+        int port = startServer(Protocol.UDP, results);
+        Path out = runIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-P", "3", "-b", "20M", "-t", "1");
+        String text = Files.readString(out);
+        assertFalse(text.contains("WARNING"), text);
+        Matcher m = SERVER_REPORT.matcher(text);
+        List<Long> reported = new ArrayList<>();
+        while (m.find()) {
+            assertEquals("0", m.group(2), text);
+            reported.add(Long.parseLong(m.group(3)));
+        }
+        assertEquals(3, reported.size(), "a server report per stream: " + text);
+        List<Long> counted = new ArrayList<>();
+        List<Integer> clientPorts = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            TestResult r = results.poll(10, TimeUnit.SECONDS);
+            assertNotNull(r, "a result per stream, from one -1 server");
+            counted.add(r.streams().get(0).udp().packets());
+            clientPorts.add(r.start().connected().get(0).remotePort());
+            assertEquals(0, r.streams().get(0).udp().lostPackets());
+        }
+        reported.sort(null);
+        counted.sort(null);
+        assertEquals(reported, counted, text);
+        assertEquals(3, clientPorts.stream().distinct().count(), "one test per sender: " + clientPorts);
+        // 20 × 2^20 bit/s of 1470-byte datagrams for 1 s each: ~1780
+        assertTrue(counted.get(0) > 1500, counted.toString());
+    }
+
+    @Test
+    void interleavedSendersAreTestsOfTheirOwn() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
+        int port = startServer(Protocol.UDP, results);
+        try (DatagramSocket a = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0));
+                DatagramSocket b = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+            a.connect(new InetSocketAddress(LOOPBACK, port));
+            b.connect(new InetSocketAddress(LOOPBACK, port));
+            // one sender's ids run 1..300, the other's 1..200 at another length: both in the same receive batches
+            for (int id = 1; id <= 300; id++) {
+                a.send(oldDatagram(id, 100));
+                if (id <= 200) {
+                    b.send(oldDatagram(id, 300));
+                }
+            }
+            ByteBuffer reportB = finUntilReport(b, -201);
+            assertEquals(201, reportB.getInt(ServerReport.DATAGRAMS_OFFSET));
+            assertEquals(200 * 300 + 1470, reportB.getInt(ServerReport.TOTAL_LEN2_OFFSET));
+            assertEquals(0, reportB.getInt(ServerReport.ERROR_CNT_OFFSET));
+            assertEquals(0, reportB.getInt(ServerReport.OUTORDER_CNT_OFFSET));
+            ByteBuffer reportA = finUntilReport(a, -301);
+            assertEquals(301, reportA.getInt(ServerReport.DATAGRAMS_OFFSET));
+            assertEquals(300 * 100 + 1470, reportA.getInt(ServerReport.TOTAL_LEN2_OFFSET));
+            assertEquals(0, reportA.getInt(ServerReport.ERROR_CNT_OFFSET));
+            TestResult first = results.poll(10, TimeUnit.SECONDS);
+            TestResult second = results.poll(10, TimeUnit.SECONDS);
+            assertNotNull(first);
+            assertNotNull(second, "the -1 server serves both senders' tests");
+            assertEquals(b.getLocalPort(), first.start().connected().get(0).remotePort());
+            assertEquals(200 * 300 + 1470, first.streams().get(0).received().bytes());
+            assertEquals(a.getLocalPort(), second.start().connected().get(0).remotePort());
+            assertEquals(300 * 100 + 1470, second.streams().get(0).received().bytes());
+        }
+    }
+
     // ---- helpers ----
 
     private static TestSpec tcp(long bytes, long durationNanos) {

@@ -4,6 +4,7 @@ import dev.tapir.engine.stack.ip.IpOutput;
 import dev.tapir.engine.stack.wire.Ipv4Packet;
 import dev.tapir.engine.stack.wire.UdpDatagram;
 import dev.tapir.engine.transport.DatagramBatch;
+import dev.tapir.nativeio.SockAddr;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import org.agrona.BufferUtil;
@@ -127,10 +128,12 @@ public final class UdpSocket {
             dataLength = (int) room;
         }
         MemorySegment.copy(receiveMemory, index + RECORD_HEADER_LENGTH, batch.buffer(), batchUsed, dataLength);
-        batch.add(batchUsed, dataLength);
-        batchUsed += dataLength;
         lastSourceAddress = buffer.getInt(index + RECORD_ADDRESS_OFFSET);
         lastSourcePort = buffer.getInt(index + RECORD_PORT_OFFSET);
+        int slot = batch.count();
+        SockAddr.writeIpv4(batch.names(), slot * DatagramBatch.NAME_BYTES, lastSourceAddress, lastSourcePort);
+        batch.add(batchUsed, dataLength, slot);
+        batchUsed += dataLength;
         return ControlledMessageHandler.Action.CONTINUE;
     }
 

@@ -46,7 +46,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
 
     private static final long MMSG = MsgHdr.MMSGHDR.byteSize();
     private static final long IOV = MsgHdr.IOVEC.byteSize();
-    private static final long NAME = SockAddr.SOCKADDR_STORAGE.byteSize();
+    private static final long NAME = DatagramBatch.NAME_BYTES;
     private static final long SEGMENT_CMSG = MsgHdr.cmsgSpace(Short.BYTES);
     private static final long RECEIVE_CONTROL = 64;
 
@@ -68,11 +68,12 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
     // receiver side
     private final MemorySegment receiveMsgs;
     private final MemorySegment receiveIovs;
-    private final MemorySegment receiveNames;
     private final MemorySegment receiveControl;
     private final MemorySegment pollfd;
     private boolean groActive;
-    private int lastSourceSlot = -1;
+    /** The sender of the last datagram received, for {@link #lastSource()}: copied, as the batch is reused. */
+    private final MemorySegment lastName;
+    private boolean lastNameSet;
     private long refusedReceives;
 
     KernelDatagramEndpoint(int fd, boolean segmentationOffload) throws SyscallException {
@@ -87,9 +88,9 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
         sendToName = arena.allocate(SockAddr.SOCKADDR_STORAGE);
         receiveMsgs = arena.allocate(MsgHdr.MMSGHDR, MAX_MESSAGES);
         receiveIovs = arena.allocate(MsgHdr.IOVEC, MAX_MESSAGES);
-        receiveNames = arena.allocate(SockAddr.SOCKADDR_STORAGE, MAX_MESSAGES);
         receiveControl = arena.allocate(RECEIVE_CONTROL * MAX_MESSAGES, 8);
         pollfd = arena.allocate(Libc.POLLFD);
+        lastName = arena.allocate(NAME, 8);
         for (int m = 0; m < MAX_MESSAGES; m++) {
             MsgHdr.cmsgHeader(sendControl, m * SEGMENT_CMSG, Sockets.SOL_UDP, Sockets.UDP_SEGMENT, Short.BYTES);
         }
@@ -245,6 +246,10 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
             }
             received = groActive ? receiveCoalesced(batch) : receiveEach(batch);
         }
+        if (received > 0) {
+            MemorySegment.copy(batch.names(), batch.nameSlot(received - 1) * NAME, lastName, 0, NAME);
+            lastNameSet = true;
+        }
         return received;
     }
 
@@ -270,14 +275,18 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
         return batch.count();
     }
 
-    /** Points one message per 64 KiB of the batch's buffer (as many as its capacity allows); returns how many. */
+    /**
+     * Points one message per 64 KiB of the batch's buffer (as many as its capacity allows; message m's sender goes to
+     * name slot m); returns how many.
+     */
     private int prepareCoalesced(DatagramBatch batch) {
         MemorySegment buffer = batch.buffer();
+        MemorySegment names = batch.names();
         int messages = (int) Math.min(MAX_MESSAGES, Math.min(buffer.byteSize() / GRO_RECEIVE_BYTES,
                 (batch.capacity() - batch.count()) / GSO_MAX_SEGMENTS));
         for (int m = 0; m < messages; m++) {
             MsgHdr.iovec(receiveIovs, m * IOV, buffer, (long) m * GRO_RECEIVE_BYTES, GRO_RECEIVE_BYTES);
-            MsgHdr.msghdr(receiveMsgs, m * MMSG, receiveNames, m * NAME, (int) NAME, receiveIovs, m * IOV, 1,
+            MsgHdr.msghdr(receiveMsgs, m * MMSG, names, m * NAME, (int) NAME, receiveIovs, m * IOV, 1,
                     receiveControl, m * RECEIVE_CONTROL, RECEIVE_CONTROL);
         }
         return messages;
@@ -292,19 +301,19 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
                     m * MMSG), Sockets.SOL_UDP, Sockets.UDP_GRO);
             int segmentSize = gsoAt < 0 ? n : receiveControl.get(JAVA_INT, gsoAt);
             if (n == 0 || segmentSize <= 0) {
-                batch.add(position, n);
+                batch.add(position, n, m);
             } else {
                 for (int at = 0; at < n; at += segmentSize) {
-                    batch.add(position + at, Math.min(segmentSize, n - at));
+                    batch.add(position + at, Math.min(segmentSize, n - at), m);
                 }
             }
         }
-        lastSourceSlot = done - 1;
     }
 
-    /** recvmmsg into slots of the batch's slot size, one datagram each. */
+    /** recvmmsg into slots of the batch's slot size, one datagram each; datagram i's sender in name slot i. */
     private int receiveEach(DatagramBatch batch) throws IOException {
         MemorySegment buffer = batch.buffer();
+        MemorySegment names = batch.names();
         long slot = batch.slotBytes();
         int slots = (int) Math.min(batch.capacity(), buffer.byteSize() / slot);
         while (batch.count() < slots) {
@@ -313,7 +322,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
             for (int m = 0; m < messages; m++) {
                 long iovAt = m * IOV;
                 MsgHdr.iovec(receiveIovs, iovAt, buffer, (first + m) * slot, slot);
-                MsgHdr.msghdr(receiveMsgs, m * MMSG, receiveNames, m * NAME, (int) NAME, receiveIovs, iovAt, 1,
+                MsgHdr.msghdr(receiveMsgs, m * MMSG, names, (first + m) * NAME, (int) NAME, receiveIovs, iovAt, 1,
                         MemorySegment.NULL, 0, 0);
             }
             int done;
@@ -327,9 +336,8 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
                 break;
             }
             for (int m = 0; m < done; m++) {
-                batch.add((first + m) * slot, MsgHdr.messageLength(receiveMsgs, m * MMSG));
+                batch.add((first + m) * slot, MsgHdr.messageLength(receiveMsgs, m * MMSG), first + m);
             }
-            lastSourceSlot = done - 1;
             if (done < messages) {
                 break;
             }
@@ -347,7 +355,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
 
     @Override
     public InetSocketAddress lastSource() {
-        return lastSourceSlot < 0 ? null : SockAddr.read(receiveNames.asSlice(lastSourceSlot * NAME, NAME));
+        return lastNameSet ? SockAddr.read(lastName) : null;
     }
 
     @Override
