@@ -85,6 +85,8 @@ public final class Iperf3Client {
         TestSpec runSpec = omitNanos > 0 ? spec.withDuration(spec.durationNanos() + omitNanos) : spec;
         StreamConnection control = transport.connect(server, null, dev.tapir.engine.transport.StreamOptions.DEFAULT,
                 timeout);
+        // as iperf3 does: a state byte must not wait for the server's delayed ACK of the one before
+        control.sendAtOnce();
         try (ControlChannel channel = new ControlChannel(control);
                 TestRun run = new TestRun(runSpec, options.udpCounters64bit(),
                         spec.verify() ? new VerifyPattern(options.verifySeed()) : null, sink, omitNanos)) {

@@ -84,6 +84,9 @@ final class ServerSession implements Runnable {
         TestRun run = null;
         try {
             int timeout = options.controlTimeoutMillis();
+            // as iperf3 does: TEST_RUNNING must not wait for the client's delayed ACK of TEST_START (40 ms in
+            // which a reverse test's data already flows into a client that does not read yet)
+            channel.connection().sendAtOnce();
             Cookie cookie = channel.readCookie(timeout);
             channel.writeState(ControlState.PARAM_EXCHANGE, timeout);
             var json = channel.readJson(ControlChannel.PARAMS_LIMIT, timeout, "the parameters");

@@ -42,6 +42,14 @@ public interface StreamConnection extends AutoCloseable {
     default void wakeReaderAt(int bytes) throws IOException {
     }
 
+    /**
+     * Sends every write at once (TCP_NODELAY), for a connection of small request and answer messages, such as
+     * iperf3's control connection: with Nagle's algorithm a small write waits for the acknowledgment of the one
+     * before, which a peer may delay by 40 ms. Transports without Nagle's algorithm ignore it.
+     */
+    default void sendAtOnce() throws IOException {
+    }
+
     /** Sends FIN after whatever was written; reads go on. */
     void shutdownOutput() throws IOException;
 

@@ -161,6 +161,16 @@ public final class KernelStreamConnection implements StreamConnection {
     }
 
     @Override
+    public void sendAtOnce() throws IOException {
+        Sockets.setsockopt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
+    }
+
+    /** Whether TCP_NODELAY is on, as the kernel reports it. */
+    boolean sendsAtOnce() throws SyscallException {
+        return Sockets.getsockoptInt(fd, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY) != 0;
+    }
+
+    @Override
     public void shutdownOutput() throws IOException {
         Sockets.shutdown(fd, Sockets.SHUT_WR);
     }

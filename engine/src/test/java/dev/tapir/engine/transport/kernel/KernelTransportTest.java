@@ -3,6 +3,7 @@ package dev.tapir.engine.transport.kernel;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -262,6 +263,22 @@ class KernelTransportTest {
         assertEquals("connect", e.call());
         assertEquals(Errno.ECONNREFUSED, e.errno());
         assertEquals("ECONNREFUSED", e.errnoName());
+    }
+
+    @Test
+    void sendAtOnceTurnsNagleOff() throws Exception {
+        try (StreamListener listener = transport.listen(loopback("127.0.0.1"), StreamOptions.DEFAULT);
+                StreamConnection client = transport.connect(listener.localAddress(), null, StreamOptions.DEFAULT,
+                        TIMEOUT);
+                StreamConnection server = listener.accept(TIMEOUT)) {
+            KernelStreamConnection accepted = (KernelStreamConnection) server;
+            assertFalse(accepted.sendsAtOnce(), "Nagle is on by default, as for iperf3's data streams");
+            server.sendAtOnce();
+            assertTrue(accepted.sendsAtOnce());
+            assertFalse(((KernelStreamConnection) client).sendsAtOnce());
+            client.sendAtOnce();
+            assertTrue(((KernelStreamConnection) client).sendsAtOnce());
+        }
     }
 
     @Test
