@@ -59,7 +59,8 @@ final class ClientCommand implements Callable<Integer> {
                 }
             } else {
                 Iperf3Client client = new Iperf3Client(transport,
-                        new Iperf3Client.Options(serverOutput, false, 30_000, test.verifySeed(), test.omitSeconds));
+                        new Iperf3Client.Options(serverOutput, false, 30_000, test.verifySeed(), test.omitSeconds,
+                                test.length == null));
                 try (EndOnInterrupt interrupt = new EndOnInterrupt(client::endEarly)) {
                     Iperf3Client.Outcome outcome = client.run(server, spec, printer);
                     result = outcome.result();

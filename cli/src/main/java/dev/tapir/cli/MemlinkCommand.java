@@ -97,7 +97,8 @@ final class MemlinkCommand implements Callable<Integer> {
                 UserspaceTransport clientTransport = new UserspaceTransport(client)) {
             return InProcessTest.run(serverTransport, new InetSocketAddress(InetAddress.getByName(SERVER_IP), 5201),
                     clientTransport, spec,
-                    new Iperf3Client.Options(false, false, 30_000, test.verifySeed(), test.omitSeconds), printer);
+                    new Iperf3Client.Options(false, false, 30_000, test.verifySeed(), test.omitSeconds,
+                            test.length == null), printer);
         }
     }
 

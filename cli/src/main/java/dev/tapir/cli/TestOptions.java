@@ -24,7 +24,8 @@ final class TestOptions {
     boolean udp;
 
     @Option(names = {"-l", "--length"}, paramLabel = "LEN",
-            description = "Bytes per write (TCP, default 128K) or per datagram (UDP, default 1460; 1470 with --iperf2). K/M/G = 1024^n.")
+            description = "Bytes per write (TCP, default 128K) or per datagram (UDP, default as iperf3: the control "
+                    + "connection's MSS, 32K on loopback; 1470 with --iperf2). K/M/G = 1024^n.")
     String length;
 
     @Option(names = {"-n", "--bytes"}, paramLabel = "BYTES", description = "Send this many bytes, then stop. K/M/G = 1024^n.")

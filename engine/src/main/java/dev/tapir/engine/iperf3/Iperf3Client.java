@@ -11,6 +11,7 @@ import dev.tapir.engine.test.VerifyPattern;
 import dev.tapir.engine.transport.DatagramBatch;
 import dev.tapir.engine.transport.DatagramEndpoint;
 import dev.tapir.engine.transport.StreamConnection;
+import dev.tapir.engine.transport.TcpStats;
 import dev.tapir.engine.transport.Transport;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -35,10 +36,19 @@ public final class Iperf3Client {
      * @param verifySeed seed of the {@code --verify} pattern, used when the test spec asks to verify
      * @param omitSeconds {@code -O}: the test runs this much longer, and its start is reported as omitted and left
      *     out of the totals (a timed test only)
+     * @param udpLengthFromMss no {@code -l} was given: a UDP test's datagrams are as long as the control connection's
+     *     MSS, as iperf3 sizes them (32 KiB on loopback, 1448 on an Ethernet path with timestamps); the spec's length
+     *     stays where the transport cannot tell
      */
     public record Options(boolean getServerOutput, boolean udpCounters64bit, int controlTimeoutMillis,
-            long verifySeed, int omitSeconds) {
+            long verifySeed, int omitSeconds, boolean udpLengthFromMss) {
         public static final Options DEFAULT = new Options(false, false, 30_000);
+
+        /** Options with the length the spec gives. */
+        public Options(boolean getServerOutput, boolean udpCounters64bit, int controlTimeoutMillis, long verifySeed,
+                int omitSeconds) {
+            this(getServerOutput, udpCounters64bit, controlTimeoutMillis, verifySeed, omitSeconds, false);
+        }
 
         /** Options without {@code -O}. */
         public Options(boolean getServerOutput, boolean udpCounters64bit, int controlTimeoutMillis, long verifySeed) {
@@ -73,6 +83,12 @@ public final class Iperf3Client {
         this.options = options;
     }
 
+    /** The control connection's MSS (iperf3 reads TCP_MAXSEG), 0 where the transport cannot tell. */
+    private static int mss(StreamConnection control) {
+        TcpStats stats = new TcpStats();
+        return control.tcpStats(stats) ? stats.sendMss : 0;
+    }
+
     /** Runs {@code spec} against {@code server}; {@code sink} gets interval reports as they happen (may be null). */
     public Outcome run(InetSocketAddress server, TestSpec spec, ReportSink sink) throws IOException {
         int timeout = options.controlTimeoutMillis();
@@ -80,13 +96,17 @@ public final class Iperf3Client {
         if (options.omitSeconds() > 0 && !spec.timed()) {
             throw new IllegalArgumentException("-O goes with -t, not with -n or -k");
         }
-        long omitNanos = options.omitSeconds() * 1_000_000_000L;
-        // as iperf3's client: the omitted start comes on top of -t
-        TestSpec runSpec = omitNanos > 0 ? spec.withDuration(spec.durationNanos() + omitNanos) : spec;
         StreamConnection control = transport.connect(server, null, dev.tapir.engine.transport.StreamOptions.DEFAULT,
                 timeout);
         // as iperf3 does: a state byte must not wait for the server's delayed ACK of the one before
         control.sendAtOnce();
+        int controlMss = mss(control);
+        if (spec.protocol() == Protocol.UDP && options.udpLengthFromMss() && controlMss > 0) {
+            spec = spec.withLength(Math.min(controlMss, TestSpec.MAX_UDP_LENGTH));
+        }
+        long omitNanos = options.omitSeconds() * 1_000_000_000L;
+        // as iperf3's client: the omitted start comes on top of -t
+        TestSpec runSpec = omitNanos > 0 ? spec.withDuration(spec.durationNanos() + omitNanos) : spec;
         try (ControlChannel channel = new ControlChannel(control);
                 TestRun run = new TestRun(runSpec, options.udpCounters64bit(),
                         spec.verify() ? new VerifyPattern(options.verifySeed()) : null, sink, omitNanos)) {
@@ -99,7 +119,8 @@ public final class Iperf3Client {
             // The start report and the loops are made now, while the server prepares its own: its clock starts once
             // it has sent TEST_RUNNING, and all this side does after that counts in the server's time.
             TestStart start = Iperf3Reports.start(true, connected, System.currentTimeMillis() / 1000,
-                    AddressText.of(server.getAddress()), server.getPort(), cookie, spec, options.omitSeconds());
+                    AddressText.of(server.getAddress()), server.getPort(), cookie, spec, options.omitSeconds(),
+                    controlMss);
             if (sink != null) {
                 sink.onStart(start);
             }

@@ -12,13 +12,15 @@ final class Iperf3Reports {
     private Iperf3Reports() {
     }
 
+    /** @param controlMss the client's control connection MSS ({@code tcp_mss_default}); 0 on the server, as 3.12 */
     static TestStart start(boolean client, List<Connection> connected, long timeSecs, String peerHost, int peerPort,
-            Cookie cookie, TestSpec spec, int omitSeconds) {
+            Cookie cookie, TestSpec spec, int omitSeconds, int controlMss) {
         String systemInfo = System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                 + System.getProperty("os.arch");
         int buffer = spec.protocol() == dev.tapir.engine.test.Protocol.UDP ? spec.datagramOptions().bufferBytes()
                 : spec.streamOptions().windowBytes();
-        return new TestStart(client, connected, VERSION, systemInfo, timeSecs, peerHost, peerPort, cookie.text(), 0,
+        return new TestStart(client, connected, VERSION, systemInfo, timeSecs, peerHost, peerPort, cookie.text(),
+                controlMss,
                 spec.rateBitsPerSecond(), buffer, 0, 0, spec.protocol(), spec.streams(), spec.length(), omitSeconds,
                 spec.timed() ? spec.durationNanos() / 1_000_000_000L : 0, spec.bytes(), spec.blocks(), spec.reverse(),
                 0);

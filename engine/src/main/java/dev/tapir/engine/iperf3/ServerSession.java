@@ -106,7 +106,7 @@ final class ServerSession implements Runnable {
             long timeSecs = System.currentTimeMillis() / 1000;
             InetSocketAddress remote = channel.connection().remoteAddress();
             TestStart start = Iperf3Reports.start(false, connected, timeSecs, AddressText.of(remote.getAddress()),
-                    remote.getPort(), cookie, spec, params.omitSeconds());
+                    remote.getPort(), cookie, spec, params.omitSeconds(), 0);
             output.started(start);
             run.prepare(true, "tapir-iperf3-server");
             channel.writeState(ControlState.TEST_START, timeout);

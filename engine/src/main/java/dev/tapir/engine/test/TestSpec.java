@@ -125,6 +125,12 @@ public record TestSpec(
         return bytes == 0 && blocks == 0;
     }
 
+    /** This test with another write or datagram length. */
+    public TestSpec withLength(int newLength) {
+        return new TestSpec(protocol, newLength, bytes, blocks, durationNanos, intervalNanos, rateBitsPerSecond,
+                streams, reverse, bidirectional, streamOptions, datagramOptions, verify);
+    }
+
     /** This test with another duration. */
     public TestSpec withDuration(long nanos) {
         return new TestSpec(protocol, length, bytes, blocks, nanos, intervalNanos, rateBitsPerSecond, streams, reverse,
