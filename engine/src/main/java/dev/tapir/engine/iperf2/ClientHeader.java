@@ -24,6 +24,8 @@ public final class ClientHeader {
     /** The low bits (mask {@link #HEADER_LEN_MASK}) carry the header length. */
     public static final int HEADER_LEN_BIT = 0x0001_0000;
     public static final int HEADER_LEN_MASK = 0x0000_01FE;
+    /** In the upper flags (with {@link #HEADER_EXTEND}): the client asks for trip times ({@code --trip-times}). */
+    public static final short HEADER_TRIPTIME = 0x0010;
 
     public static final int FLAGS_OFFSET = 0;
     public static final int NUM_THREADS_OFFSET = 4;

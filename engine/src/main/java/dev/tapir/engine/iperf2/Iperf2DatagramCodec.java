@@ -22,6 +22,7 @@ public final class Iperf2DatagramCodec implements DatagramHeaderCodec {
     public static final int MINIMUM_LENGTH = UdpDatagramHeader.LENGTH;
 
     private static final int FLAGS_OFFSET = UdpDatagramHeader.LENGTH + ClientHeader.FLAGS_OFFSET;
+    private static final int UPPER_FLAGS_OFFSET = UdpDatagramHeader.LENGTH + ClientHeader.UPPER_FLAGS_OFFSET;
 
     private final UdpDatagramHeader header = new UdpDatagramHeader();
 
@@ -33,6 +34,17 @@ public final class Iperf2DatagramCodec implements DatagramHeaderCodec {
         dst.asSlice(0, UDP_PREFIX_LENGTH).fill((byte) 0);
         new ClientHeader().wrap(dst, UdpDatagramHeader.LENGTH).writeAs218(ClientHeader.UDP_FLAGS, serverPort,
                 datagramLength, amount, (int) Math.min(rate, 0xFFFF_FFFFL));
+    }
+
+    /**
+     * Whether a datagram's client header asks for trip times ({@code --trip-times}: HEADER_EXTEND, then
+     * HEADER_TRIPTIME in the upper flags). A 2.1.8 server then answers with the extended report, whose transit
+     * figures the client prints as latency.
+     */
+    public static boolean asksTripTimes(MemorySegment src, long offset, int length) {
+        return length >= UPPER_FLAGS_OFFSET + 2
+                && (src.get(Wire.INT, offset + FLAGS_OFFSET) & ClientHeader.HEADER_EXTEND) != 0
+                && (src.get(Wire.SHORT, offset + UPPER_FLAGS_OFFSET) & ClientHeader.HEADER_TRIPTIME) != 0;
     }
 
     @Override

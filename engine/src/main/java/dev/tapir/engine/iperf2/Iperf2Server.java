@@ -225,7 +225,7 @@ public final class Iperf2Server implements AutoCloseable {
         UdpReceiveStats stats = flow.stats;
         long micros = Math.max(1, (flow.counters.endNanos() - flow.firstArrivalNanos) / 1_000);
         MemorySegment report = Arena.ofAuto().allocate(ServerReport.LENGTH, 8);
-        writeReport(report, stats, micros);
+        writeReport(report, stats, micros, flow.tripTimes);
         answerFins(report, flow.client);
         double seconds = micros / 1e6;
         UdpFigures udp = new UdpFigures(stats.jitterMillis(), stats.lost(), stats.highestSequence(),
@@ -236,13 +236,16 @@ public final class Iperf2Server implements AutoCloseable {
         return true;
     }
 
-    /** Fills {@code report} with the report 2.1.8 would send for these figures. */
-    private static void writeReport(MemorySegment report, UdpReceiveStats stats, long micros) {
+    /**
+     * Fills {@code report} with the report 2.1.8 would send for these figures; {@code extended} (the client asked
+     * for trip times) marks the transit figures for the client to print as latency.
+     */
+    private static void writeReport(MemorySegment report, UdpReceiveStats stats, long micros, boolean extended) {
         long datagrams = stats.highestSequence();
         long transits = stats.transitCount();
         double mean = stats.meanTransitMicros();
         new ServerReport().wrap(report, 0).clear()
-                .flags(ServerReport.FLAGS)
+                .flags(ServerReport.FLAGS | (extended ? ServerReport.SERVER_HEADER_EXTEND : 0))
                 .totalLength(stats.bytes())
                 .stopMicros(micros)
                 .errorCount(stats.lost())

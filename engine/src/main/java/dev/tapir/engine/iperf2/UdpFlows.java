@@ -51,6 +51,8 @@ final class UdpFlows implements Runnable {
         final UdpReceiveStats stats = new UdpReceiveStats();
         final StreamCounters counters = new StreamCounters(stats);
         final long firstArrivalNanos;
+        /** The client asked for trip times: its report is the extended one. */
+        final boolean tripTimes;
         private final long sender;
         private long lastArrivalNanos;
         private long endedNanos;
@@ -62,10 +64,11 @@ final class UdpFlows implements Runnable {
         final List<Interval> intervals = new ArrayList<>();
         boolean begun;
 
-        private Flow(int id, long sender, InetSocketAddress client, long nowNanos) {
+        private Flow(int id, long sender, InetSocketAddress client, boolean tripTimes, long nowNanos) {
             this.id = id;
             this.sender = sender;
             this.client = client;
+            this.tripTimes = tripTimes;
             this.firstArrivalNanos = nowNanos;
             this.lastArrivalNanos = nowNanos;
             counters.markStart(nowNanos);
@@ -230,7 +233,8 @@ final class UdpFlows implements Runnable {
                 refused++;
                 return null;
             }
-            found = new Flow(ids.incrementAndGet(), sender, batch.source(i), now);
+            found = new Flow(ids.incrementAndGet(), sender, batch.source(i),
+                    Iperf2DatagramCodec.asksTripTimes(batch.buffer(), batch.offset(i), batch.length(i)), now);
             flows[free] = found;
             events.offer(found);
         }

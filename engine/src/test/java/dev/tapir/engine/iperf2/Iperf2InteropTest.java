@@ -394,6 +394,24 @@ class Iperf2InteropTest {
     }
 
     @Test
+    void tripTimesClientGetsTheExtendedReportWithLatency() throws Exception {
+        BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
+        int port = startServer(Protocol.UDP, results);
+        Path out = runIperf("-c", "127.0.0.1", "-u", "-p", String.valueOf(port), "-b", "10M", "-t", "1",
+                "--trip-times");
+        String text = Files.readString(out);
+        // 2.1.8 prints "-/-/-/- ms 0 pps" when the server's report lacks SERVER_HEADER_EXTEND
+        Matcher m = Pattern.compile("\\(0%\\) ([0-9.]+)/([0-9.]+)/([0-9.]+)/([0-9.]+) ms (\\d+) pps").matcher(text);
+        assertTrue(m.find(), text);
+        double mean = Double.parseDouble(m.group(1));
+        double min = Double.parseDouble(m.group(2));
+        double max = Double.parseDouble(m.group(3));
+        assertTrue(min > 0 && min <= mean && mean <= max, text);
+        assertTrue(Long.parseLong(m.group(5)) > 800, "about 892 datagrams/s: " + text);
+        assertNotNull(results.poll(10, TimeUnit.SECONDS));
+    }
+
+    @Test
     void interleavedSendersAreTestsOfTheirOwn() throws Exception {
         BlockingQueue<TestResult> results = new ArrayBlockingQueue<>(4);
         int port = startServer(Protocol.UDP, results);
