@@ -49,6 +49,12 @@ public final class Sockets {
     public static final int SO_RCVLOWAT = 18;
     public static final int SO_RCVTIMEO = 20;
     public static final int SO_SNDTIMEO = 21;
+    /**
+     * Stamp each received datagram with the kernel's arrival time: a {@code struct timespec} of CLOCK_REALTIME in a
+     * {@code SOL_SOCKET}/{@link #SCM_TIMESTAMPNS} control message (SO_TIMESTAMPNS_OLD, 64-bit time_t here).
+     */
+    public static final int SO_TIMESTAMPNS = 35;
+    public static final int SCM_TIMESTAMPNS = SO_TIMESTAMPNS;
 
     public static final int TCP_NODELAY = 1;
     public static final int TCP_MAXSEG = 2;

@@ -20,7 +20,6 @@ import dev.tapir.engine.test.TcpReceiver;
 import dev.tapir.engine.test.TestClock;
 import dev.tapir.engine.test.TestSpec;
 import dev.tapir.engine.test.UdpReceiveStats;
-import dev.tapir.engine.transport.DatagramBatch;
 import dev.tapir.engine.transport.DatagramEndpoint;
 import dev.tapir.engine.transport.DatagramOptions;
 import dev.tapir.engine.transport.StreamConnection;
@@ -36,6 +35,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -61,7 +61,7 @@ public final class Iperf2Server implements AutoCloseable {
     private static final int MAX_DATAGRAM = 65_536;
     /** How often the serving thread looks for UDP flows that began or ended. */
     private static final long EVENT_POLL_NANOS = 1_000_000;
-    /** Longer than a FIN's answer may take ({@link #REPORT_WRITES} × {@link #SILENCE_MILLIS}). */
+    /** How long a server that stops waits for each TCP test's thread (they notice the stop within a poll). */
     private static final long JOIN_MILLIS = 5_000;
 
     /**
@@ -89,7 +89,7 @@ public final class Iperf2Server implements AutoCloseable {
     private final StreamListener listener;
     private final DatagramEndpoint endpoint;
     private final StopSignal stop = new StopSignal();
-    /** Threads serving TCP connections, or answering a UDP client's FIN, that have not finished yet. */
+    /** Threads serving TCP connections that have not finished yet. */
     private final Set<Thread> active = ConcurrentHashMap.newKeySet();
     private final AtomicInteger nextStreamId = new AtomicInteger();
     private final PrintStream log;
@@ -118,6 +118,8 @@ public final class Iperf2Server implements AutoCloseable {
         } else {
             this.listener = null;
             this.endpoint = transport.bindDatagram(bind, options.datagramOptions());
+            // transit and jitter from the kernel's receive times, as 2.1.8 takes them (SO_TIMESTAMP)
+            endpoint.stampArrivals();
         }
     }
 
@@ -173,9 +175,10 @@ public final class Iperf2Server implements AutoCloseable {
     // ---- UDP ----
 
     /**
-     * Serves UDP clients until {@link #close()}, or with {@code oneOff} until a test was reported and no other is in
-     * progress (the streams of a client's {@code -P} are tests that run together). The receiving runs on a thread of
-     * its own ({@link UdpFlows}); this thread starts each flow's interval reports and answers and reports each FIN.
+     * Serves UDP clients until {@link #close()}, or with {@code oneOff} until a test was reported and answered and no
+     * other is in progress (the streams of a client's {@code -P} are tests that run together). The receiving runs on
+     * a thread of its own ({@link UdpFlows}); this thread starts each flow's interval reports, reports each test and
+     * answers its FIN.
      */
     private void serveUdp(boolean oneOff) throws IOException {
         StopSignal flowsStop = new StopSignal();
@@ -183,12 +186,15 @@ public final class Iperf2Server implements AutoCloseable {
                 nextStreamId, MAX_DATAGRAM);
         udpFlows = flows;
         Thread hot = Thread.ofPlatform().name("tapir-iperf2-udp-receiver").start(flows);
+        List<UdpFlows.Flow> answering = new ArrayList<>();
         int inProgress = 0;
         boolean served = false;
         try {
-            while (!stop.stopped() && hot.isAlive() && !(oneOff && served && inProgress == 0)) {
+            while (!stop.stopped() && hot.isAlive()
+                    && !(oneOff && served && inProgress == 0 && answering.isEmpty())) {
                 UdpFlows.Flow flow = flows.poll();
                 if (flow == null) {
+                    answerFins(answering);
                     LockSupport.parkNanos(EVENT_POLL_NANOS);
                     continue;
                 }
@@ -199,10 +205,14 @@ public final class Iperf2Server implements AutoCloseable {
                         flow.reporter = startReporter(flow.id, flow.counters, flow.intervals, TestClock.start());
                     }
                 }
-                if (flow.ended() && !flow.reported()) {
+                if (flow.ended() && flow.report == null && !flow.reported()) {
                     inProgress--;
-                    served |= finish(flow);
-                    flow.markReported();
+                    if (finish(flow)) {
+                        served = true;
+                        answering.add(flow);
+                    } else {
+                        flow.markReported();
+                    }
                 }
             }
         } finally {
@@ -214,7 +224,10 @@ public final class Iperf2Server implements AutoCloseable {
         }
     }
 
-    /** A flow ended: with its FIN, answers it with the server report and reports the test; true if it was one. */
+    /**
+     * A flow ended: without its FIN it was abandoned (false); with it, reports the test and sends the server report
+     * (true), which {@link #answerFins} sends again while the client asks.
+     */
     private boolean finish(UdpFlows.Flow flow) throws IOException {
         if (flow.reporter != null) {
             flow.reporter.stop(true);
@@ -224,9 +237,9 @@ public final class Iperf2Server implements AutoCloseable {
         }
         UdpReceiveStats stats = flow.stats;
         long micros = Math.max(1, (flow.counters.endNanos() - flow.firstArrivalNanos) / 1_000);
-        MemorySegment report = Arena.ofAuto().allocate(ServerReport.LENGTH, 8);
-        writeReport(report, stats, micros, flow.tripTimes);
-        answerFins(report, flow.client);
+        flow.report = Arena.ofAuto().allocate(ServerReport.LENGTH, 8);
+        writeReport(flow.report, stats, micros, flow.tripTimes);
+        sendReport(flow);
         double seconds = micros / 1e6;
         UdpFigures udp = new UdpFigures(stats.jitterMillis(), stats.lost(), stats.highestSequence(),
                 stats.outOfOrder());
@@ -263,38 +276,35 @@ public final class Iperf2Server implements AutoCloseable {
     }
 
     /**
-     * Sends the report, then waits for {@link #SILENCE_MILLIS} of silence; a datagram in that time means the client
-     * did not get the report (it re-sends its FIN), so the report goes out again, at most {@link #REPORT_WRITES} times.
-     * This runs on its own thread and on a second socket on the server's port connected to this client (the kernel
-     * hands a connected socket its peer's datagrams and the listening one all others, as for iperf3's UDP streams), so
-     * the next client is served at once: waiting on the listening socket swallowed a next client's first datagrams
-     * (counted lost in its test) and started its test late.
+     * Answers FINs as 2.1.8 does: after each report write the server waits {@link #SILENCE_MILLIS} for silence; a
+     * datagram from the client in that time (it re-sends its FIN until a report reaches it) gets the report again, at
+     * most {@link #REPORT_WRITES} writes in all. A flow whose silence has come is done.
      */
-    private void answerFins(MemorySegment report, InetSocketAddress client) throws IOException {
-        DatagramEndpoint toClient = transport.bindDatagram(localAddress(), options.datagramOptions());
-        try {
-            toClient.connect(client);
-        } catch (IOException | RuntimeException e) {
-            toClient.close();
-            throw e;
-        }
-        Thread thread = Thread.ofPlatform().name("tapir-iperf2-udp-fin-" + client.getPort()).unstarted(() -> {
-            DatagramBatch drain = new DatagramBatch(Arena.ofAuto().allocate(MAX_DATAGRAM * 4L, 8), 4);
-            try (toClient) {
-                for (int write = 0; write < REPORT_WRITES && !stop.stopped(); write++) {
-                    toClient.send(report, 0, ServerReport.LENGTH, 1);
-                    if (toClient.receive(drain, SILENCE_MILLIS) == 0) {
-                        return;
-                    }
-                }
-            } catch (IOException e) {
-                log.println("tapir iperf 2 server: " + client + ": report not sent: " + e.getMessage());
-            } finally {
-                active.remove(Thread.currentThread());
+    private void answerFins(List<UdpFlows.Flow> answering) {
+        long now = System.nanoTime();
+        for (int i = answering.size() - 1; i >= 0; i--) {
+            UdpFlows.Flow flow = answering.get(i);
+            long asked = flow.datagramsAfterEnd();
+            if (asked > flow.answeredDatagrams && flow.reportWrites < REPORT_WRITES) {
+                flow.answeredDatagrams = asked;
+                sendReport(flow);
+            } else if (now - flow.lastReportNanos >= TimeUnit.MILLISECONDS.toNanos(SILENCE_MILLIS)
+                    || flow.reportWrites >= REPORT_WRITES) {
+                flow.markReported();
+                answering.remove(i);
             }
-        });
-        active.add(thread);
-        thread.start();
+        }
+    }
+
+    /** One write of the flow's report to its client; a failure is one line (the client will ask again). */
+    private void sendReport(UdpFlows.Flow flow) {
+        flow.reportWrites++;
+        flow.lastReportNanos = System.nanoTime();
+        try {
+            endpoint.sendTo(flow.report, 0, ServerReport.LENGTH, flow.client);
+        } catch (IOException e) {
+            log.println("tapir iperf 2 server: " + flow.client + ": report not sent: " + e.getMessage());
+        }
     }
 
     // ---- TCP ----

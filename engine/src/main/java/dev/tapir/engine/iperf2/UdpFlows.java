@@ -26,10 +26,15 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
  * while another is running is served at once.
  *
  * <p>A flow begins with its sender's first valid datagram (a FIN from an unknown sender is a previous client's
- * re-sent one, ignored) and ends at its FIN, or when its sender falls silent for {@link #ABANDONED_NANOS}. A flow
- * that ended stays known for {@link #LINGER_NANOS}, so that its FIN re-sent to this socket is not taken for a new
- * client, then its place is freed. Each beginning and end is posted to {@link #poll()} for the serving thread, which
- * reports; the loop itself allocates only when a flow begins.
+ * re-sent one, ignored) and ends at its FIN, or when its sender falls silent for {@link #ABANDONED_NANOS}. Datagrams
+ * of a flow that ended (the client re-sends its FIN until the report reaches it) are counted in
+ * {@link Flow#datagramsAfterEnd()}, for the serving thread to answer each with the report again. A flow that ended
+ * stays known until the serving thread is done with it and {@link #LINGER_NANOS} have passed, so that a late FIN is
+ * not taken for a new client, then its place is freed. Each beginning and end is posted to {@link #poll()} for the
+ * serving thread, which reports; the loop itself allocates only when a flow begins.
+ *
+ * <p>All answers go out of this one socket: a second socket bound to the port for a client (as 2.1.8 connects one)
+ * takes, until it is connected, datagrams of other clients that the kernel finds it as fit for.
  */
 final class UdpFlows implements Runnable {
     /** Senders served at once; datagrams from more are counted ({@link #refused()}) and dropped. */
@@ -59,10 +64,18 @@ final class UdpFlows implements Runnable {
         private volatile boolean ended;
         private volatile boolean finReceived;
         private volatile boolean reported;
-        /** Serving thread: the interval reporter, the intervals it made, whether the beginning was handled. */
+        private volatile long datagramsAfterEnd;
+        /**
+         * Serving thread: the interval reporter, the intervals it made, whether the beginning was handled; once the
+         * FIN came, the server report, how often it went out, when last, and how many late datagrams it answered.
+         */
         IntervalReporter reporter;
         final List<Interval> intervals = new ArrayList<>();
         boolean begun;
+        MemorySegment report;
+        int reportWrites;
+        long lastReportNanos;
+        long answeredDatagrams;
 
         private Flow(int id, long sender, InetSocketAddress client, boolean tripTimes, long nowNanos) {
             this.id = id;
@@ -82,6 +95,11 @@ final class UdpFlows implements Runnable {
         /** True when the flow ended with its FIN (a test to report), false while running or when abandoned. */
         boolean finReceived() {
             return finReceived;
+        }
+
+        /** Datagrams from the sender after the flow ended: FINs re-sent because no report came back yet. */
+        long datagramsAfterEnd() {
+            return datagramsAfterEnd;
         }
 
         /** Serving thread: the end was handled; the loop may forget the flow after its linger. */
@@ -166,7 +184,8 @@ final class UdpFlows implements Runnable {
     }
 
     private void accept(int n, long now) {
-        long arrivalMicros = clock.epochMicros(now);
+        // the kernel's receive time where the transport stamps datagrams (as 2.1.8 uses SO_TIMESTAMP), else now
+        long receivedMicros = clock.epochMicros(now);
         MemorySegment memory = batch.buffer();
         int i = 0;
         while (i < n) {
@@ -180,12 +199,17 @@ final class UdpFlows implements Runnable {
             }
             Flow flow = flowOf(i, sequence, now);
             if (flow == null || flow.ended) {
-                // no room, a FIN from a sender not being served, or a FIN re-sent after the flow ended
+                // no room or a FIN from a sender not being served (dropped), or a FIN re-sent after the flow ended
+                if (flow != null) {
+                    flow.datagramsAfterEnd++;
+                }
                 i++;
                 continue;
             }
             flow.lastArrivalNanos = now;
             long sent = codec.sentMicros(memory, offset, length);
+            long stamped = batch.arrivalEpochMicros(i);
+            long arrivalMicros = stamped != 0 ? stamped : receivedMicros;
             if (sequence < 0) {
                 // the FIN counts as a datagram, as in 2.1.8
                 flow.stats.onDatagram(-sequence, sent, arrivalMicros, length);

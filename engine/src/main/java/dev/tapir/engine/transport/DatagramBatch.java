@@ -23,6 +23,7 @@ public final class DatagramBatch {
     private final long[] offsets;
     private final int[] lengths;
     private final int[] nameSlots;
+    private final long[] arrivalEpochNanos;
     private final MemorySegment names;
     private int count;
 
@@ -49,6 +50,7 @@ public final class DatagramBatch {
         this.offsets = new long[maxDatagrams];
         this.lengths = new int[maxDatagrams];
         this.nameSlots = new int[maxDatagrams];
+        this.arrivalEpochNanos = new long[maxDatagrams];
         this.names = Arena.ofAuto().allocate(NAME_BYTES * maxDatagrams, 8);
     }
 
@@ -92,6 +94,19 @@ public final class DatagramBatch {
         return slot < 0 ? null : SockAddr.read(names.asSlice(slot * NAME_BYTES, NAME_BYTES));
     }
 
+    /**
+     * When datagram {@code index} arrived, in microseconds since the epoch, as the transport stamped it (the kernel's
+     * receive time, see {@link DatagramEndpoint#stampArrivals}); 0 when it did not.
+     */
+    public long arrivalEpochMicros(int index) {
+        return arrivalEpochNanos[index] / 1_000;
+    }
+
+    /** For transports: stamps datagram {@code index} with its arrival, nanoseconds since the epoch. */
+    public void arrival(int index, long epochNanos) {
+        arrivalEpochNanos[index] = epochNanos;
+    }
+
     /** For transports: the name slot of datagram {@code index}'s sender, -1 if unknown. */
     public int nameSlot(int index) {
         return nameSlots[index];
@@ -123,6 +138,7 @@ public final class DatagramBatch {
         offsets[count] = offset;
         lengths[count] = length;
         nameSlots[count] = nameSlot;
+        arrivalEpochNanos[count] = 0;
         count++;
         return true;
     }

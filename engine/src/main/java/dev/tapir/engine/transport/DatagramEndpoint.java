@@ -27,6 +27,14 @@ public interface DatagramEndpoint extends AutoCloseable {
      */
     int receive(DatagramBatch batch, int timeoutMillis) throws IOException;
 
+    /**
+     * Asks that received datagrams carry their arrival time as the kernel took it ({@link
+     * DatagramBatch#arrivalEpochMicros}), free of the receiving thread's wake-up delay, as iperf 2's server measures
+     * transit and jitter. Transports that cannot leave the times at 0.
+     */
+    default void stampArrivals() throws IOException {
+    }
+
     /** The sender of the last datagram received (allocates; for set-up, not for the hot loop). */
     InetSocketAddress lastSource();
 

@@ -1,6 +1,7 @@
 package dev.tapir.engine.transport.kernel;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.tapir.engine.transport.DatagramBatch;
@@ -48,6 +49,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
     private static final long IOV = MsgHdr.IOVEC.byteSize();
     private static final long NAME = DatagramBatch.NAME_BYTES;
     private static final long SEGMENT_CMSG = MsgHdr.cmsgSpace(Short.BYTES);
+    /** Control room per received message: a UDP_GRO int and an SCM_TIMESTAMPNS timespec, each with its header. */
     private static final long RECEIVE_CONTROL = 64;
 
     private final int fd;
@@ -62,6 +64,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
     private final MemorySegment sendIovs;
     private final MemorySegment sendControl;
     private final MemorySegment sendToName;
+    private final MemorySegment sendPollfd;
     private boolean gsoUsable;
     private long refusedSends;
 
@@ -69,8 +72,9 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
     private final MemorySegment receiveMsgs;
     private final MemorySegment receiveIovs;
     private final MemorySegment receiveControl;
-    private final MemorySegment pollfd;
+    private final MemorySegment receivePollfd;
     private boolean groActive;
+    private boolean stampingArrivals;
     /** The sender of the last datagram received, for {@link #lastSource()}: copied, as the batch is reused. */
     private final MemorySegment lastName;
     private boolean lastNameSet;
@@ -86,10 +90,11 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
         sendIovs = arena.allocate(MsgHdr.IOVEC, MAX_MESSAGES);
         sendControl = arena.allocate(SEGMENT_CMSG * MAX_MESSAGES, 8);
         sendToName = arena.allocate(SockAddr.SOCKADDR_STORAGE);
+        sendPollfd = arena.allocate(Libc.POLLFD);
         receiveMsgs = arena.allocate(MsgHdr.MMSGHDR, MAX_MESSAGES);
         receiveIovs = arena.allocate(MsgHdr.IOVEC, MAX_MESSAGES);
         receiveControl = arena.allocate(RECEIVE_CONTROL * MAX_MESSAGES, 8);
-        pollfd = arena.allocate(Libc.POLLFD);
+        receivePollfd = arena.allocate(Libc.POLLFD);
         lastName = arena.allocate(NAME, 8);
         for (int m = 0; m < MAX_MESSAGES; m++) {
             MsgHdr.cmsgHeader(sendControl, m * SEGMENT_CMSG, Sockets.SOL_UDP, Sockets.UDP_SEGMENT, Short.BYTES);
@@ -220,7 +225,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
         int nameLength = SockAddr.write(sendToName, to);
         int n = Sockets.sendto(fd, src, offset, length, 0, sendToName, nameLength);
         if (n == Libc.AGAIN) {
-            if (Libc.pollOne(pollfd, fd, Libc.POLLOUT, 1000) == 0) {
+            if (Libc.pollOne(sendPollfd, fd, Libc.POLLOUT, 1000) == 0) {
                 throw new SyscallException("sendto", Errno.EAGAIN);
             }
             n = Sockets.sendto(fd, src, offset, length, 0, sendToName, nameLength);
@@ -241,7 +246,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
         }
         int received = groActive ? receiveCoalesced(batch) : receiveEach(batch);
         if (received == 0) {
-            if (Libc.pollOne(pollfd, fd, Libc.POLLIN, timeoutMillis) == 0) {
+            if (Libc.pollOne(receivePollfd, fd, Libc.POLLIN, timeoutMillis) == 0) {
                 return 0;
             }
             received = groActive ? receiveCoalesced(batch) : receiveEach(batch);
@@ -300,11 +305,19 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
             long gsoAt = MsgHdr.findCmsg(receiveControl, m * RECEIVE_CONTROL, MsgHdr.controlLength(receiveMsgs,
                     m * MMSG), Sockets.SOL_UDP, Sockets.UDP_GRO);
             int segmentSize = gsoAt < 0 ? n : receiveControl.get(JAVA_INT, gsoAt);
+            int first = batch.count();
             if (n == 0 || segmentSize <= 0) {
                 batch.add(position, n, m);
             } else {
                 for (int at = 0; at < n; at += segmentSize) {
                     batch.add(position + at, Math.min(segmentSize, n - at), m);
+                }
+            }
+            if (stampingArrivals) {
+                // one receive time for the datagrams GRO glued together
+                long arrival = arrivalOf(m);
+                for (int d = first; d < batch.count(); d++) {
+                    batch.arrival(d, arrival);
                 }
             }
         }
@@ -314,6 +327,9 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
     private int receiveEach(DatagramBatch batch) throws IOException {
         MemorySegment buffer = batch.buffer();
         MemorySegment names = batch.names();
+        // control messages only for receive times: without room for them the kernel builds none
+        MemorySegment control = stampingArrivals ? receiveControl : MemorySegment.NULL;
+        long controlRoom = stampingArrivals ? RECEIVE_CONTROL : 0;
         long slot = batch.slotBytes();
         int slots = (int) Math.min(batch.capacity(), buffer.byteSize() / slot);
         while (batch.count() < slots) {
@@ -323,7 +339,7 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
                 long iovAt = m * IOV;
                 MsgHdr.iovec(receiveIovs, iovAt, buffer, (first + m) * slot, slot);
                 MsgHdr.msghdr(receiveMsgs, m * MMSG, names, (first + m) * NAME, (int) NAME, receiveIovs, iovAt, 1,
-                        MemorySegment.NULL, 0, 0);
+                        control, m * controlRoom, controlRoom);
             }
             int done;
             try {
@@ -337,6 +353,9 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
             }
             for (int m = 0; m < done; m++) {
                 batch.add((first + m) * slot, MsgHdr.messageLength(receiveMsgs, m * MMSG), first + m);
+                if (stampingArrivals) {
+                    batch.arrival(first + m, arrivalOf(m));
+                }
             }
             if (done < messages) {
                 break;
@@ -351,6 +370,19 @@ public final class KernelDatagramEndpoint implements DatagramEndpoint {
             throw e;
         }
         refusedReceives++;
+    }
+
+    @Override
+    public void stampArrivals() throws IOException {
+        Sockets.setsockopt(fd, Sockets.SOL_SOCKET, Sockets.SO_TIMESTAMPNS, 1);
+        stampingArrivals = true;
+    }
+
+    /** The kernel's receive time of message {@code m} of the last recvmmsg, ns since the epoch; 0 if it gave none. */
+    private long arrivalOf(int m) {
+        long at = MsgHdr.findCmsg(receiveControl, m * RECEIVE_CONTROL, MsgHdr.controlLength(receiveMsgs, m * MMSG),
+                Sockets.SOL_SOCKET, Sockets.SCM_TIMESTAMPNS);
+        return at < 0 ? 0 : receiveControl.get(JAVA_LONG, at) * 1_000_000_000L + receiveControl.get(JAVA_LONG, at + 8);
     }
 
     @Override

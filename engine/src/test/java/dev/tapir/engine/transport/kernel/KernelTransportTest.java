@@ -266,6 +266,49 @@ class KernelTransportTest {
     }
 
     @Test
+    void stampedDatagramsCarryTheKernelsReceiveTimeAndTheirSender() throws Exception {
+        // one datagram per slot, and coalesced (GRO) receives, where one stamp covers the datagrams glued together
+        for (boolean coalesced : new boolean[] {false, true}) {
+            try (DatagramEndpoint receiver = transport.bindDatagram(loopback("127.0.0.1"),
+                    new DatagramOptions(8 << 20, coalesced));
+                    DatagramEndpoint sender = transport.bindDatagram(loopback("127.0.0.1"),
+                            new DatagramOptions(0, coalesced));
+                    DatagramEndpoint unstamped = transport.bindDatagram(loopback("127.0.0.1"), DatagramOptions.DEFAULT);
+                    Arena arena = Arena.ofConfined()) {
+                receiver.stampArrivals();
+                sender.connect(receiver.localAddress());
+                DatagramBatch in = new DatagramBatch(arena.allocate(8 * 65_536, 8), 512, 2_048);
+                MemorySegment out = arena.allocate(64 * 1_000);
+                long before = epochMicros();
+                assertEquals(64, sender.send(out, 0, 1_000, 64));
+                int received = 0;
+                while (received < 64) {
+                    int n = receiver.receive(in, TIMEOUT);
+                    assertTrue(n > 0, "all 64 arrived");
+                    long after = epochMicros();
+                    for (int d = 0; d < n; d++) {
+                        long stamp = in.arrivalEpochMicros(d);
+                        assertTrue(stamp >= before - 1_000 && stamp <= after + 1_000,
+                                "coalesced " + coalesced + ": " + stamp + " not in [" + before + ", " + after + "]");
+                        assertEquals(sender.localAddress(), in.source(d));
+                    }
+                    received += n;
+                }
+                sender.connect(unstamped.localAddress());
+                assertEquals(1, sender.send(out, 0, 1_000, 1));
+                assertEquals(1, unstamped.receive(in, TIMEOUT));
+                assertEquals(0, in.arrivalEpochMicros(0), "not asked for: no stamp");
+                assertEquals(sender.localAddress(), in.source(0));
+            }
+        }
+    }
+
+    private static long epochMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    }
+
+    @Test
     void sendAtOnceTurnsNagleOff() throws Exception {
         try (StreamListener listener = transport.listen(loopback("127.0.0.1"), StreamOptions.DEFAULT);
                 StreamConnection client = transport.connect(listener.localAddress(), null, StreamOptions.DEFAULT,
