@@ -89,8 +89,8 @@ final class TestOptions {
         if (omitSeconds < 0 || omitSeconds > MAX_OMIT_SECONDS) {
             throw new UserError("-O must be between 0 and " + MAX_OMIT_SECONDS + " seconds, got " + omitSeconds);
         }
-        if (omitSeconds > 0 && (iperf2 || bytes != null || blocks != null)) {
-            throw new UserError("-O needs the iperf3 protocol and -t (not --iperf2, -n or -k)");
+        if (omitSeconds > 0 && iperf2) {
+            throw new UserError("-O needs the iperf3 protocol (not --iperf2)");
         }
         if (verify && iperf2) {
             throw new UserError("--verify needs the iperf3 protocol: iperf 2's has no room to ask the server to check");

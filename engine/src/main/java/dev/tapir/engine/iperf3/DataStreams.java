@@ -47,10 +47,11 @@ final class DataStreams implements AutoCloseable {
      * Builds one loop per stream and its thread, unstarted. {@code spec} is the whole test; a byte or block limit is
      * split over this side's sending streams (iperf3 counts -n and -k over all streams). {@code runUntilStopped} makes
      * senders ignore the duration and run until {@link #stopSenders()} (the server: the client decides when the test
-     * ends). With a {@code pattern} ({@code --verify}) senders send it and receivers check it.
+     * ends). With a {@code pattern} ({@code --verify}) senders send it and receivers check it. A limit counts only
+     * what is sent after the first {@code omitNanos} ({@code -O}).
      */
     void prepare(TestSpec spec, Iperf3DatagramHeader codec, VerifyPattern pattern, boolean runUntilStopped,
-            String threadPrefix) {
+            String threadPrefix, long omitNanos) {
         clock = TestClock.unstarted();
         int senders = (int) streams.stream().filter(s -> s.sending).count();
         int senderIndex = 0;
@@ -60,9 +61,16 @@ final class DataStreams implements AutoCloseable {
                 if (own == null) {
                     continue;
                 }
-                s.loop = spec.protocol() == Protocol.TCP
-                        ? new TcpSender(own, s.connection, s.counters, clock, sendStop, pattern, s.id)
-                        : new UdpSender(own, s.endpoint, s.counters, codec, clock, sendStop, pattern, s.id);
+                if (spec.protocol() == Protocol.TCP) {
+                    TcpSender sender = new TcpSender(own, s.connection, s.counters, clock, sendStop, pattern, s.id);
+                    sender.omitFirst(omitNanos);
+                    s.loop = sender;
+                } else {
+                    UdpSender sender = new UdpSender(own, s.endpoint, s.counters, codec, clock, sendStop, pattern,
+                            s.id);
+                    sender.omitFirst(omitNanos);
+                    s.loop = sender;
+                }
             } else {
                 if (pattern != null) {
                     s.verifier = spec.protocol() == Protocol.TCP ? PayloadVerifier.forStream(pattern, s.id)

@@ -34,8 +34,9 @@ public final class Iperf3Client {
      * @param udpCounters64bit 64-bit UDP counters ({@code --udp-counters-64bit})
      * @param controlTimeoutMillis how long to wait for each control step of the server (and for connects)
      * @param verifySeed seed of the {@code --verify} pattern, used when the test spec asks to verify
-     * @param omitSeconds {@code -O}: the test runs this much longer, and its start is reported as omitted and left
-     *     out of the totals (a timed test only)
+     * @param omitSeconds {@code -O}: a timed test runs this much longer, a {@code -n}/{@code -k} test sends its
+     *     limit after it (in {@code -R} it ends once the limit has arrived, the omitted start included, as iperf3's
+     *     client does); this start is reported as omitted and left out of the totals
      * @param udpLengthFromMss no {@code -l} was given: a UDP test's datagrams are as long as the control connection's
      *     MSS, as iperf3 sizes them (32 KiB on loopback, 1448 on an Ethernet path with timestamps); the spec's length
      *     stays where the transport cannot tell
@@ -93,9 +94,6 @@ public final class Iperf3Client {
     public Outcome run(InetSocketAddress server, TestSpec spec, ReportSink sink) throws IOException {
         int timeout = options.controlTimeoutMillis();
         Cookie cookie = Cookie.random();
-        if (options.omitSeconds() > 0 && !spec.timed()) {
-            throw new IllegalArgumentException("-O goes with -t, not with -n or -k");
-        }
         StreamConnection control = transport.connect(server, null, dev.tapir.engine.transport.StreamOptions.DEFAULT,
                 timeout);
         // as iperf3 does: a state byte must not wait for the server's delayed ACK of the one before
@@ -105,8 +103,8 @@ public final class Iperf3Client {
             spec = spec.withLength(Math.min(controlMss, TestSpec.MAX_UDP_LENGTH));
         }
         long omitNanos = options.omitSeconds() * 1_000_000_000L;
-        // as iperf3's client: the omitted start comes on top of -t
-        TestSpec runSpec = omitNanos > 0 ? spec.withDuration(spec.durationNanos() + omitNanos) : spec;
+        // as iperf3's client: the omitted start comes on top of -t, and of -n/-k when this side sends (SendLimit)
+        TestSpec runSpec = omitNanos > 0 && spec.timed() ? spec.withDuration(spec.durationNanos() + omitNanos) : spec;
         try (ControlChannel channel = new ControlChannel(control);
                 TestRun run = new TestRun(runSpec, options.udpCounters64bit(),
                         spec.verify() ? new VerifyPattern(options.verifySeed()) : null, sink, omitNanos)) {
@@ -272,7 +270,10 @@ public final class Iperf3Client {
         // The senders' own deadline: starting the loops can take a while on a loaded machine.
         long deadline = spec.timed() ? run.streams.clock().deadline(spec.durationNanos()) : System.nanoTime();
         boolean udp = spec.protocol() == Protocol.UDP;
+        // what -R waits for: as iperf3's client, everything received counts, the omitted start included; but like
+        // iperf3's, a test does not end while its start is being omitted
         long limit = udp ? spec.datagramLimit() * spec.length() : spec.byteLimit();
+        long omitEnd = run.streams.clock().startNanos() + options.omitSeconds() * 1_000_000_000L;
         boolean sends = !spec.reverse() || spec.bidirectional();
         long received = 0;
         long lastArrival = System.nanoTime();
@@ -287,9 +288,9 @@ public final class Iperf3Client {
                 if (now - deadline >= 0) {
                     return;
                 }
-            } else if ((sends && run.streams.sendersFinished())
+            } else if (now - omitEnd >= 0 && ((sends && run.streams.sendersFinished())
                     || (!sends || spec.bidirectional()) && (bytes >= limit
-                            || udp && bytes > 0 && now - lastArrival >= UDP_SILENCE_NANOS)) {
+                            || udp && bytes > 0 && now - lastArrival >= UDP_SILENCE_NANOS))) {
                 // UDP has no retransmission: once datagrams stop coming, the ones still missing were lost.
                 return;
             }

@@ -67,7 +67,7 @@ final class TestRun implements AutoCloseable {
      * {@link #start()} does before the first byte moves counts against this side (a cold JVM took ~60 ms).
      */
     void prepare(boolean runUntilStopped, String threadPrefix) {
-        streams.prepare(spec, codec, pattern, runUntilStopped, threadPrefix);
+        streams.prepare(spec, codec, pattern, runUntilStopped, threadPrefix, omitNanos);
     }
 
     /** Starts the prepared loops and the interval reporter. */

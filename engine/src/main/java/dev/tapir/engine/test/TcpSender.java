@@ -40,6 +40,8 @@ public final class TcpSender implements Runnable {
     /** Bytes written, and where in the block the next write starts; the writing thread's alone. */
     private long sent;
     private int position;
+    /** iperf3's {@code -O}: how much of the start a limit does not count ({@link SendLimit}). */
+    private long omitNanos;
     private volatile IOException failure;
 
     /**
@@ -73,10 +75,15 @@ public final class TcpSender implements Runnable {
         }
     }
 
+    /** Before the thread starts: the first {@code nanos} of the test are iperf3's omitted start ({@code -O}). */
+    public void omitFirst(long nanos) {
+        this.omitNanos = nanos;
+    }
+
     @Override
     public void run() {
         final int length = spec.length();
-        final long limit = spec.byteLimit();
+        final SendLimit limit = new SendLimit(spec.byteLimit(), omitNanos > 0 ? clock.startNanos() + omitNanos : 0);
         final long deadline = spec.timed() ? clock.deadline(spec.durationNanos()) : Long.MAX_VALUE;
         long begin = System.nanoTime();
         // -b on TCP, as iperf3 paces it (per stream); a paced stream writes one block at a time
@@ -89,7 +96,7 @@ public final class TcpSender implements Runnable {
                 if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
                     break;
                 }
-                int count = plan(length, limit, batch);
+                int count = plan(length, limit.at(now, sent), batch);
                 if (count == 0) {
                     break;
                 }

@@ -33,6 +33,8 @@ public final class UdpSender implements Runnable {
     private final VerifyPattern pattern;
     private final long patternStart;
     private volatile long lastSequence;
+    /** iperf3's {@code -O}: how much of the start a limit does not count ({@link SendLimit}). */
+    private long omitNanos;
     private volatile IOException failure;
 
     /**
@@ -82,10 +84,16 @@ public final class UdpSender implements Runnable {
         return (int) Math.max(1, Math.min(batch, perBurst));
     }
 
+    /** Before the thread starts: the first {@code nanos} of the test are iperf3's omitted start ({@code -O}). */
+    public void omitFirst(long nanos) {
+        this.omitNanos = nanos;
+    }
+
     @Override
     public void run() {
         final int length = spec.length();
-        final long limit = spec.datagramLimit();
+        final SendLimit limit = new SendLimit(spec.datagramLimit(),
+                omitNanos > 0 ? clock.startNanos() + omitNanos : 0);
         final long deadline = spec.timed() ? clock.deadline(spec.durationNanos()) : Long.MAX_VALUE;
         long now = System.nanoTime();
         final Pacer pacer = Pacer.forTest(spec.rateBitsPerSecond(), (long) batch * length, clock, now);
@@ -98,8 +106,9 @@ public final class UdpSender implements Runnable {
                     break;
                 }
                 int count = batch;
-                if (limit > 0) {
-                    long remaining = limit - sequence;
+                long limitNow = limit.at(now, sequence);
+                if (limitNow > 0) {
+                    long remaining = limitNow - sequence;
                     if (remaining == 0) {
                         break;
                     }

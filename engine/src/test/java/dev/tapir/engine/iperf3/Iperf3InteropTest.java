@@ -143,6 +143,26 @@ class Iperf3InteropTest {
     }
 
     @Test
+    void tapirClientOmitsTheStartOfAByteCountAsIperf3Does() throws Exception {
+        int port = freePort();
+        try (var server = Iperf3Process.start("-s", "-1", "-p", String.valueOf(port), "-J")) {
+            awaitListening(port);
+            long bytes = 20L * 1024 * 1024;
+            // -n 20M -b 100M -O 1: a second of ~12.5 MB omitted, then 20 MiB counted, as iperf3's client sends it
+            TestSpec spec = new TestSpec(Protocol.TCP, 131072, bytes, 0, 0, SECOND / 2, 100_000_000, 1, false,
+                    false, null, null, false);
+            TestResult r = runClient(spec, port, new Iperf3Client.Options(false, false, 10_000, 1, 1)).result();
+            assertEquals(0, server.await(10));
+            assertEquals(bytes, r.sumSent().bytes(), "the limit counts after the omitted start");
+            assertTrue(r.intervals().get(0).sum().omitted(), r.intervals().toString());
+            double seconds = r.sumSent().seconds();
+            assertTrue(seconds > 1.5 && seconds < 2.2, "20 MiB at 100 Mbit/s after the omitted second: " + seconds);
+            long received = server.json().get("end").get("sum_received").get("bytes").longValue();
+            assertTrue(Math.abs(received - bytes) < 2_000_000, received + " against " + bytes);
+        }
+    }
+
+    @Test
     void tapirClientParallelReverseAndBidirAgainstIperf3Server() throws Exception {
         for (String mode : new String[] {"P4", "R", "bidir"}) {
             int port = freePort();
