@@ -112,7 +112,6 @@ final class TestRun implements AutoCloseable {
     Iperf3Results localResults(boolean tcp) {
         boolean sends = streams.streams.stream().anyMatch(s -> s.sending);
         List<Iperf3Results.Stream> list = new ArrayList<>();
-        String congestion = null;
         for (int i = 0; i < streams.streams.size(); i++) {
             DataStream s = streams.streams.get(i);
             double seconds = seconds(s);
@@ -121,9 +120,6 @@ final class TestRun implements AutoCloseable {
             long retransmits = -1;
             if (s.sending && tcp) {
                 retransmits = Math.max(0, s.tcpStats.retransmits);
-                congestion = congestion == null ? s.tcpStats.congestion : congestion;
-            } else if (tcp && s.connection != null && congestion == null && s.connection.tcpStats(s.tcpStats)) {
-                congestion = s.tcpStats.congestion;
             }
             // As iperf3 3.12 sends them: bytes after the omitted start, datagram and loss counts whole (the peer
             // takes its own count at the omit's end off the packets)
@@ -134,8 +130,24 @@ final class TestRun implements AutoCloseable {
                     0, seconds));
         }
         long senderHasRetransmits = !sends ? -1 : (tcp ? 1 : 0);
-        return new Iperf3Results(cpuPercent[0], cpuPercent[1], cpuPercent[2], senderHasRetransmits, congestion, list,
-                null, null, localVerification());
+        return new Iperf3Results(cpuPercent[0], cpuPercent[1], cpuPercent[2], senderHasRetransmits,
+                tcp ? localCongestion() : null, list, null, null, localVerification());
+    }
+
+    /**
+     * This side's TCP congestion control: a sending stream's as the reporter sampled it, else a receiving one's read
+     * now (the reporter samples only senders); null when no connection tells.
+     */
+    private String localCongestion() {
+        for (DataStream s : streams.streams) {
+            if (s.tcpStats.congestion == null && !s.sending && s.connection != null) {
+                s.connection.tcpStats(s.tcpStats);
+            }
+            if (s.tcpStats.congestion != null) {
+                return s.tcpStats.congestion;
+            }
+        }
+        return null;
     }
 
     /**
@@ -211,8 +223,10 @@ final class TestRun implements AutoCloseable {
                 results.add(new StreamResult(s.id, local, other, tcp, udp, s.counters.packets() - omitted[1],
                         true));
             } else {
+                // the peer's retransmits; the window and RTT figures belong to the sending socket, which this side
+                // does not have: 0, as iperf3's client writes them in -R
                 tcp = remote == null || spec.protocol() == Protocol.UDP ? TcpFigures.UNKNOWN
-                        : new TcpFigures(remote.retransmits(), -1, -1, -1, -1, -1);
+                        : new TcpFigures(remote.retransmits(), 0, 0, 0, 0, 0);
                 if (stats != null) {
                     udp = new UdpFigures(stats.jitterMillis(), stats.lost() - omitted[2],
                             stats.highestSequence() - omitted[1], stats.outOfOrder());
@@ -224,20 +238,24 @@ final class TestRun implements AutoCloseable {
         CpuUtilization cpuUse = new CpuUtilization(cpuPercent[0], cpuPercent[1], cpuPercent[2],
                 peer == null ? 0 : peer.cpuUtilTotal(), peer == null ? 0 : peer.cpuUtilUser(),
                 peer == null ? 0 : peer.cpuUtilSystem());
-        String localCongestion = null;
-        for (DataStream s : streams.streams) {
-            if (s.tcpStats.congestion != null) {
-                localCongestion = s.tcpStats.congestion;
-                break;
-            }
+        String local = spec.protocol() == Protocol.TCP ? localCongestion() : null;
+        String sender;
+        String receiver;
+        if (start.client()) {
+            String remote = peer == null ? null : peer.congestionUsed();
+            sender = localSender ? local : remote;
+            receiver = localSender ? remote : local;
+        } else {
+            // as 3.12's server: only its own algorithm, as the sender's when it sends (-R, --bidir)
+            boolean sends = streams.streams.stream().anyMatch(s -> s.sending);
+            sender = sends ? local : null;
+            receiver = sends ? null : local;
         }
-        String remoteCongestion = peer == null ? null : peer.congestionUsed();
         Verification verification = localVerification();
         if (verification != null && peer != null && peer.verification() != null) {
             verification = verification.plus(peer.verification());
         }
-        return new TestResult(start, new ArrayList<>(intervals), results, localSender, cpuUse,
-                localSender ? localCongestion : remoteCongestion, localSender ? remoteCongestion : localCongestion,
+        return new TestResult(start, new ArrayList<>(intervals), results, localSender, cpuUse, sender, receiver,
                 verification);
     }
 

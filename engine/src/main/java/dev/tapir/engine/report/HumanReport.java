@@ -83,8 +83,8 @@ public final class HumanReport {
                 List<IntervalSample> those = interval.streams().stream().filter(s -> s.sender() == direction)
                         .toList();
                 if (those.size() > 1) {
-                    out.append(line("SUM][" + role(direction, client), protocol, sum(those), senderHasRetransmits,
-                            false));
+                    out.append(line("SUM][" + role(direction, client), protocol, IntervalSample.sumOf(those),
+                            senderHasRetransmits, false));
                 }
             }
         } else if (multi) {
@@ -96,27 +96,6 @@ public final class HumanReport {
     /** iperf3's role tag: TX or RX, then C(lient) or S(erver). */
     private static String role(boolean sender, boolean client) {
         return (sender ? "TX-" : "RX-") + (client ? "C" : "S");
-    }
-
-    /** The sum of some streams' samples of one interval, all in one direction. */
-    private static IntervalSample sum(List<IntervalSample> samples) {
-        IntervalSample first = samples.get(0);
-        long bytes = 0;
-        long packets = 0;
-        long retransmits = 0;
-        double jitter = 0;
-        long lost = 0;
-        long outOfOrder = 0;
-        for (IntervalSample s : samples) {
-            bytes += s.bytes();
-            packets += s.packets();
-            retransmits = retransmits < 0 || s.retransmits() < 0 ? -1 : retransmits + s.retransmits();
-            jitter += s.jitterMillis();
-            lost += s.lostPackets();
-            outOfOrder += s.outOfOrder();
-        }
-        return new IntervalSample(0, first.sender(), first.start(), first.end(), bytes, packets, retransmits, -1, -1,
-                -1, -1, -1, jitter / samples.size(), lost, outOfOrder, first.omitted());
     }
 
     private static String line(String id, Protocol protocol, IntervalSample s, boolean senderHasRetransmits,

@@ -1,5 +1,7 @@
 package dev.tapir.engine.report;
 
+import java.util.List;
+
 /**
  * What one stream (or the sum of all streams) did over one reporting interval. Times are seconds since the test's
  * start. Fields that do not apply are -1 (TCP figures on UDP, unknown TCP state) or 0.
@@ -47,5 +49,29 @@ public record IntervalSample(
     /** Lost datagrams as a percentage of {@link #packets()}, 0 when none. */
     public double lostPercent() {
         return packets > 0 ? 100.0 * lostPackets / packets : 0;
+    }
+
+    /**
+     * The sum of some streams' samples of one interval, all in one direction (at least one): bytes, datagrams,
+     * retransmits (-1 if any is unknown) and losses add up, jitter is their mean, window and RTT figures unknown.
+     */
+    public static IntervalSample sumOf(List<IntervalSample> samples) {
+        IntervalSample first = samples.get(0);
+        long bytes = 0;
+        long packets = 0;
+        long retransmits = 0;
+        double jitter = 0;
+        long lost = 0;
+        long outOfOrder = 0;
+        for (IntervalSample s : samples) {
+            bytes += s.bytes();
+            packets += s.packets();
+            retransmits = retransmits < 0 || s.retransmits() < 0 ? -1 : retransmits + s.retransmits();
+            jitter += s.jitterMillis();
+            lost += s.lostPackets();
+            outOfOrder += s.outOfOrder();
+        }
+        return new IntervalSample(0, first.sender(), first.start(), first.end(), bytes, packets, retransmits, -1, -1,
+                -1, -1, -1, jitter / samples.size(), lost, outOfOrder, first.omitted());
     }
 }

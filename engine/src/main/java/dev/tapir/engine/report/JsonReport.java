@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -36,7 +37,8 @@ public final class JsonReport {
         root.set("start", start(result.start()));
         ArrayNode intervals = root.putArray("intervals");
         for (Interval interval : result.intervals()) {
-            intervals.add(interval(result.protocol(), interval, senderHasRetransmits));
+            intervals.add(interval(result.protocol(), interval, senderHasRetransmits,
+                    result.bidirectional() ? result.start().client() : null));
         }
         root.set("end", end(result, senderHasRetransmits));
         return root;
@@ -97,7 +99,12 @@ public final class JsonReport {
         start.put("rcvbuf_actual", s.rcvbufActual());
     }
 
-    static ObjectNode interval(Protocol protocol, Interval interval, boolean senderHasRetransmits) {
+    /**
+     * One interval. With {@code --bidir} ({@code bidirClient} says which side writes it; null otherwise) the sum
+     * covers the client's streams and {@code sum_bidir_reverse} the server's, as iperf3 writes them.
+     */
+    static ObjectNode interval(Protocol protocol, Interval interval, boolean senderHasRetransmits,
+            Boolean bidirClient) {
         ObjectNode o = NODES.objectNode();
         ArrayNode streams = o.putArray("streams");
         for (IntervalSample s : interval.streams()) {
@@ -105,7 +112,19 @@ public final class JsonReport {
             stream.put("socket", s.id());
             sample(stream, protocol, s, senderHasRetransmits, true);
         }
-        sample(o.putObject("sum"), protocol, interval.sum(), senderHasRetransmits, false);
+        if (bidirClient == null) {
+            sample(o.putObject("sum"), protocol, interval.sum(), senderHasRetransmits, false);
+            return o;
+        }
+        // on the client the client's streams are the ones it sends, on the server the ones it receives
+        for (boolean clientStreams : new boolean[] {true, false}) {
+            boolean sentHere = clientStreams == bidirClient;
+            List<IntervalSample> those = interval.streams().stream().filter(s -> s.sender() == sentHere).toList();
+            if (!those.isEmpty()) {
+                sample(o.putObject(clientStreams ? "sum" : "sum_bidir_reverse"), protocol,
+                        IntervalSample.sumOf(those), senderHasRetransmits, false);
+            }
+        }
         return o;
     }
 
@@ -151,13 +170,15 @@ public final class JsonReport {
         boolean local = r.localSender();
         boolean bidir = r.bidirectional();
         boolean tcp = r.protocol() == Protocol.TCP;
+        // a client writes the sender's TCP figures whichever side sent (in -R the server's retransmits, as 3.12)
+        boolean client = r.start().client();
         for (StreamResult s : r.streams()) {
             boolean sender = bidir ? s.sentHere() : local;
             if (tcp) {
                 ObjectNode stream = streams.addObject();
                 ObjectNode sent = stream.putObject("sender");
                 sentTransfer(sent, s.id(), s.sent());
-                if (senderHasRetransmits && (local || s.sentHere())) {
+                if (senderHasRetransmits && (local || s.sentHere() || client)) {
                     TcpFigures t = s.tcp();
                     sent.put("retransmits", t.retransmits());
                     sent.put("max_snd_cwnd", t.maxSndCwnd());
@@ -187,7 +208,7 @@ public final class JsonReport {
             sums(end, "", r.direction(true), clientSide, senderHasRetransmits && (local || clientSide));
             sums(end, "_bidir_reverse", r.direction(false), !clientSide, senderHasRetransmits && (local || !clientSide));
         } else {
-            sums(end, "", r, local, senderHasRetransmits && local);
+            sums(end, "", r, local, senderHasRetransmits && (local || client));
         }
         CpuUtilization c = r.cpu();
         ObjectNode cpu = end.putObject("cpu_utilization_percent");

@@ -386,6 +386,12 @@ class Iperf3InteropTest {
                     if (what.contains("-R")) {
                         assertEquals(end.get("sum_sent").get("bytes").longValue(), r.sumSent().bytes(), what);
                     }
+                    // as 3.12's server: its own algorithm only, named for the role it plays
+                    boolean serverSends = what.contains("-R") || what.contains("bidir");
+                    String mine = end.get(serverSends ? "sender_tcp_congestion" : "receiver_tcp_congestion")
+                            .textValue();
+                    assertEquals(serverSends ? mine : null, r.senderCongestion(), what);
+                    assertEquals(serverSends ? null : mine, r.receiverCongestion(), what);
                 }
             }
         }

@@ -21,6 +21,7 @@ class BidirReportTest {
     private static TestResult bidir(boolean client) {
         List<Connection> connected = new ArrayList<>();
         List<StreamResult> streams = new ArrayList<>();
+        List<IntervalSample> samples = new ArrayList<>();
         for (int id : new int[] {5, 7, 9, 12}) {
             connected.add(new Connection(id, "127.0.0.1", 40000 + id, "127.0.0.1", 5201));
             boolean clientSends = id < 9;
@@ -29,11 +30,15 @@ class BidirReportTest {
             TcpFigures tcp = sentHere || client ? new TcpFigures(id == 12 ? 2 : 0, 1, 1, 1, 1, 1) : TcpFigures.UNKNOWN;
             streams.add(new StreamResult(id, Transfer.of(0, 1.0001, BYTES), Transfer.of(0, 1.0002, BYTES), tcp, null,
                     0, sentHere));
+            // a stream's bytes in the one interval: its id in MiB, so every sum tells which streams it took
+            samples.add(new IntervalSample(id, sentHere, 0, 1, id << 20, 0, sentHere ? 0 : -1, -1, -1, -1, -1, -1, 0,
+                    0, 0, false));
         }
         TestStart start = new TestStart(client, connected, "iperf 3.12", ReportFixtures.SYSTEM, 1795829159L,
                 "127.0.0.1", 5201, "frll3zqb376vbkktltvdw4qn5t2d6srivgnp", 32768, 100_000_000, 0, 16384, 131072,
                 Protocol.TCP, 2, 131072, 0, 1, 0, 0, false, 0);
-        return new TestResult(start, List.of(), streams, client, CpuUtilization.NONE, "bbr", "bbr");
+        Interval interval = new Interval(samples, IntervalSample.sumOf(samples));
+        return new TestResult(start, List.of(interval), streams, client, CpuUtilization.NONE, "bbr", "bbr");
     }
 
     /** Each summary line cut to its tag and its last word. */
@@ -91,6 +96,12 @@ class BidirReportTest {
             assertEquals(2, end.get("sum_sent_bidir_reverse").get("retransmits").longValue(), what);
             assertEquals(!client, end.get("sum_received_bidir_reverse").get("sender").booleanValue(), what);
             assertFalse(end.has("sum"), what);
+            // intervals too: "sum" takes the client's streams (5 + 7 MiB), "sum_bidir_reverse" the server's (9 + 12)
+            JsonNode interval = JsonReport.build(bidir(client), true).get("intervals").get(0);
+            assertEquals(12L << 20, interval.get("sum").get("bytes").longValue(), what);
+            assertEquals(client, interval.get("sum").get("sender").booleanValue(), what);
+            assertEquals(21L << 20, interval.get("sum_bidir_reverse").get("bytes").longValue(), what);
+            assertEquals(!client, interval.get("sum_bidir_reverse").get("sender").booleanValue(), what);
         }
     }
 }

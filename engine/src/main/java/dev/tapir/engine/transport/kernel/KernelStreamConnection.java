@@ -27,6 +27,8 @@ public final class KernelStreamConnection implements StreamConnection {
     /** Bytes of tcp_info up to and including tcpi_total_retrans: every field tcpStats reads. */
     private static final long TCP_INFO_NEEDED =
             TcpInfo.LAYOUT.byteOffset(MemoryLayout.PathElement.groupElement("tcpi_pacing_rate"));
+    /** Bytes of tcp_info up to and including tcpi_snd_wnd (Linux 5.4 on); older kernels leave the window unknown. */
+    private static final long TCP_INFO_WITH_SND_WND = TcpInfo.LAYOUT.byteSize();
 
     private final int fd;
     private final MemorySegment readPollfd;
@@ -198,6 +200,7 @@ public final class KernelStreamConnection implements StreamConnection {
         into.rttVarianceMicros = TcpInfo.u32(TcpInfo.RTTVAR, tcpInfo);
         into.sendMss = (int) mss;
         into.pathMtu = (int) TcpInfo.u32(TcpInfo.PMTU, tcpInfo);
+        into.sendWindowBytes = length >= TCP_INFO_WITH_SND_WND ? TcpInfo.u32(TcpInfo.SND_WND, tcpInfo) : 0;
         into.congestion = congestion;
         return true;
     }
