@@ -128,7 +128,9 @@ public final class HumanReport {
         StringBuilder out = new StringBuilder(SEPARATOR);
         boolean tcp = result.protocol() == Protocol.TCP;
         boolean client = result.start().client();
-        boolean retrans = tcp && result.streams().stream().anyMatch(s -> s.tcp().retransmits() >= 0);
+        // a server has retransmits only for what it sent itself (iperf3's server shows no Retr column otherwise)
+        boolean retrans = tcp && result.streams().stream()
+                .anyMatch(s -> (client || s.sentHere()) && s.tcp().retransmits() >= 0);
         String header = tcp ? (retrans ? RETRANS_HEADER : HEADER) : UDP_HEADER;
         if (result.bidirectional()) {
             out.append(header.replace("[ ID]", "[ ID][Role]"));

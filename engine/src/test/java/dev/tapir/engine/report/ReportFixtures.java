@@ -51,8 +51,9 @@ final class ReportFixtures {
                 0, 0, false);
         IntervalSample sum = new IntervalSample(0, false, 0, 1.001707, 2003435414L, 0, -1, -1, -1, -1, -1, -1, 0, 0,
                 0, false);
+        // the client's retransmits, as its results bring them (a server shows no Retr column for them all the same)
         StreamResult result = new StreamResult(5, Transfer.of(0, 2.001682, 0), Transfer.of(0, 2.001682, 3387031552L),
-                TcpFigures.UNKNOWN, null, 0, false);
+                new TcpFigures(27, 0, 0, 0, 0, 0), null, 0, false);
         CpuUtilization cpu = new CpuUtilization(33.900788585616617, 0.760209523476471, 33.140529104229685, 0, 0, 0);
         return new TestResult(start, List.of(new Interval(List.of(stream), sum)), List.of(result), false, cpu, null,
                 "bbr");
