@@ -28,6 +28,9 @@ public final class HumanReport {
         if (start.client()) {
             out.append("Connecting to host ").append(start.peerHost()).append(", port ").append(start.peerPort())
                     .append('\n');
+            if (start.reverse()) {
+                out.append("Reverse mode, remote host ").append(start.peerHost()).append(" is sending\n");
+            }
         } else {
             out.append("Accepted connection from ").append(start.peerHost()).append(", port ")
                     .append(start.peerPort()).append('\n');
