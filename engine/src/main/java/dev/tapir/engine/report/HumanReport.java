@@ -63,9 +63,10 @@ public final class HumanReport {
             boolean client) {
         StringBuilder out = new StringBuilder();
         boolean sender = interval.sum().sender();
-        boolean multi = interval.streams().size() > 1;
         boolean bidir = interval.streams().stream().anyMatch(IntervalSample::sender)
                 && interval.streams().stream().anyMatch(s -> !s.sender());
+        // several streams each way (-P): iperf3 counts -P, so --bidir alone has no separators
+        boolean multi = interval.streams().size() > (bidir ? 2 : 1);
         if (first) {
             String header;
             if (protocol == Protocol.TCP) {

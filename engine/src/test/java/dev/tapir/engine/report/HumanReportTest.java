@@ -104,5 +104,20 @@ class HumanReportTest {
                 [SUM][RX-S]   0.00-1.00   sec  1000 Bytes  8.00 Kbits/sec                 \s
                 """;
         assertEquals(expected, text);
+        // later intervals: a separator, as with -P 2 one way
+        assertEquals(HumanReport.SEPARATOR + expected.substring(expected.indexOf('\n') + 1),
+                HumanReport.interval(Protocol.TCP, new Interval(List.of(tx1, tx2, rx1, rx2), all), false, true, false));
+    }
+
+    @Test
+    void bidirectionalWithOneStreamEachWayHasNoSeparator() {
+        IntervalSample tx = new IntervalSample(5, true, 1, 2, 1000, 0, 1, 2048, -1, -1, -1, -1, 0, 0, 0, false);
+        IntervalSample rx = new IntervalSample(7, false, 1, 2, 500, 0, -1, -1, -1, -1, -1, -1, 0, 0, 0, false);
+        IntervalSample all = new IntervalSample(0, true, 1, 2, 1500, 0, -1, -1, -1, -1, -1, -1, 0, 0, 0, false);
+        // as iperf3 3.12 prints --bidir: two lines per interval, no separator and no [SUM] (it counts -P, here 1)
+        assertEquals("""
+                [  5][TX-C]   1.00-2.00   sec  1000 Bytes  8.00 Kbits/sec    1   2.00 KBytes      \s
+                [  7][RX-C]   1.00-2.00   sec   500 Bytes  4.00 Kbits/sec                 \s
+                """, HumanReport.interval(Protocol.TCP, new Interval(List.of(tx, rx), all), false, true, true));
     }
 }
