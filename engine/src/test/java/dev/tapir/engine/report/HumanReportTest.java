@@ -57,15 +57,11 @@ class HumanReportTest {
 
     @Test
     void reverseClientSaysTheServerSends() {
-        TestStart start = new TestStart(true, List.of(new Connection(5, "127.0.0.1", 60368, "127.0.0.1", 5201)),
-                "iperf 3.12", ReportFixtures.SYSTEM, 1795829159L, "127.0.0.1", 5201,
-                "frll3zqb376vbkktltvdw4qn5t2d6srivgnp", 32768, 0, 0, 16384, 131072, Protocol.TCP, 1, 131072, 0, 1, 0,
-                0, true, 0);
         assertEquals("""
                 Connecting to host 127.0.0.1, port 5201
                 Reverse mode, remote host 127.0.0.1 is sending
                 [  5] local 127.0.0.1 port 60368 connected to 127.0.0.1 port 5201
-                """, HumanReport.header(start));
+                """, HumanReport.header(ReportFixtures.reverseClientStart()));
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tapir.engine.test.Protocol;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -40,14 +39,10 @@ class JsonReportTest {
     void reverseClientWritesTheServersRetransmitsAsIperf3Does() {
         // iperf3 -c -R -J: the client receives, yet end.streams[].sender and sum_sent carry the sending server's
         // retransmits, with the window and RTT figures (the sending socket's) at 0
-        TestStart start = new TestStart(true, List.of(new Connection(5, "127.0.0.1", 55360, "127.0.0.1", 5201)),
-                "iperf 3.12", ReportFixtures.SYSTEM, 1795829159L, "127.0.0.1", 5201,
-                "frll3zqb376vbkktltvdw4qn5t2d6srivgnp", 32768, 0, 0, 16384, 131072, Protocol.TCP, 1, 131072, 0, 1, 0,
-                0, true, 0);
         StreamResult stream = new StreamResult(5, Transfer.of(0, 1.000601, 1846804480L),
                 Transfer.of(0, 1.000601, 1846804480L), new TcpFigures(11, 0, 0, 0, 0, 0), null, 0, false);
-        TestResult reverse = new TestResult(start, List.of(), List.of(stream), false, CpuUtilization.NONE, "bbr",
-                "bbr");
+        TestResult reverse = new TestResult(ReportFixtures.reverseClientStart(), List.of(), List.of(stream), false,
+                CpuUtilization.NONE, "bbr", "bbr");
         JsonNode end = JsonReport.build(reverse, true).get("end");
         JsonNode sender = end.get("streams").get(0).get("sender");
         assertEquals(List.of("socket", "start", "end", "seconds", "bytes", "bits_per_second", "retransmits",

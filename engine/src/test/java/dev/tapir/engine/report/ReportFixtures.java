@@ -43,6 +43,13 @@ final class ReportFixtures {
                 null);
     }
 
+    /** The start of a client's {@code -R} TCP test (iperf3 -c 127.0.0.1 -R): one stream the server sends. */
+    static TestStart reverseClientStart() {
+        return new TestStart(true, List.of(new Connection(5, "127.0.0.1", 60368, "127.0.0.1", 5201)), "iperf 3.12",
+                SYSTEM, 1795829159L, "127.0.0.1", 5201, "frll3zqb376vbkktltvdw4qn5t2d6srivgnp", 32768, 0, 0, 16384,
+                131072, Protocol.TCP, 1, 131072, 0, 1, 0, 0, true, 0);
+    }
+
     static TestResult serverTcp() {
         TestStart start = new TestStart(false, List.of(new Connection(5, "127.0.0.1", 5202, "127.0.0.1", 40230)),
                 "iperf 3.12", SYSTEM, 1795829164L, "127.0.0.1", 40222, "kcznmu3kjzw6zd4chut2taqy64e25ttchugo", 0, 0,
