@@ -228,7 +228,7 @@ public final class Iperf2Server implements AutoCloseable {
      * A flow ended: without its FIN it was abandoned (false); with it, reports the test and sends the server report
      * (true), which {@link #answerFins} sends again while the client asks.
      */
-    private boolean finish(UdpFlows.Flow flow) throws IOException {
+    private boolean finish(UdpFlows.Flow flow) {
         if (flow.reporter != null) {
             flow.reporter.stop(true);
         }

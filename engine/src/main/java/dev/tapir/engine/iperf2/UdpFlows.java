@@ -11,7 +11,6 @@ import dev.tapir.engine.test.UdpReceiver;
 import dev.tapir.engine.transport.DatagramBatch;
 import dev.tapir.engine.transport.DatagramEndpoint;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -47,7 +46,6 @@ final class UdpFlows implements Runnable {
     /** How old the arrival clock may grow before it is set again from the wall clock, while no flow runs. */
     private static final long CLOCK_NANOS = 60_000_000_000L;
     private static final long NO_SENDER = -1L;
-    private static final int SLOTS = 64;
 
     /** One sender's test. Fields marked "serving thread" belong to the thread that polls the flows. */
     static final class Flow {
@@ -140,8 +138,7 @@ final class UdpFlows implements Runnable {
         this.clock = clock;
         this.stop = stop;
         this.ids = ids;
-        MemorySegment memory = Arena.ofAuto().allocate((long) SLOTS * maxDatagramLength, 64);
-        this.batch = new DatagramBatch(memory, UdpReceiver.BATCH, maxDatagramLength);
+        this.batch = UdpReceiver.newBatch(maxDatagramLength);
     }
 
     @Override
@@ -220,10 +217,7 @@ final class UdpFlows implements Runnable {
                 continue;
             }
             int run = UdpReceiver.runLength(codec, batch, i, sequence, sent, true);
-            long runBytes = 0;
-            for (int j = 0; j < run; j++) {
-                runBytes += batch.length(i + j);
-            }
+            long runBytes = batch.bytes(i, run);
             flow.stats.onRun(sequence, run, sent, arrivalMicros, runBytes);
             flow.counters.addPackets(run);
             flow.counters.addBytes(runBytes);

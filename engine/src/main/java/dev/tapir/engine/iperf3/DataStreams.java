@@ -61,16 +61,11 @@ final class DataStreams implements AutoCloseable {
                 if (own == null) {
                     continue;
                 }
-                if (spec.protocol() == Protocol.TCP) {
-                    TcpSender sender = new TcpSender(own, s.connection, s.counters, clock, sendStop, pattern, s.id);
-                    sender.omitFirst(omitNanos);
-                    s.loop = sender;
-                } else {
-                    UdpSender sender = new UdpSender(own, s.endpoint, s.counters, codec, clock, sendStop, pattern,
-                            s.id);
-                    sender.omitFirst(omitNanos);
-                    s.loop = sender;
-                }
+                s.loop = spec.protocol() == Protocol.TCP
+                        ? new TcpSender(own, s.connection, s.counters, clock, sendStop, pattern, s.id)
+                                .omitFirst(omitNanos)
+                        : new UdpSender(own, s.endpoint, s.counters, codec, clock, sendStop, pattern, s.id)
+                                .omitFirst(omitNanos);
             } else {
                 if (pattern != null) {
                     s.verifier = spec.protocol() == Protocol.TCP ? PayloadVerifier.forStream(pattern, s.id)

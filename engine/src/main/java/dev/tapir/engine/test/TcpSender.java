@@ -76,8 +76,9 @@ public final class TcpSender implements Runnable {
     }
 
     /** Before the thread starts: the first {@code nanos} of the test are iperf3's omitted start ({@code -O}). */
-    public void omitFirst(long nanos) {
+    public TcpSender omitFirst(long nanos) {
         this.omitNanos = nanos;
+        return this;
     }
 
     @Override
@@ -113,7 +114,7 @@ public final class TcpSender implements Runnable {
                         pacer.consume(now, written);
                     }
                     sent += written;
-                    position = (int) ((position + written) % length);
+                    position = (position + written) % length;
                     counters.addBytes(written);
                 }
             }

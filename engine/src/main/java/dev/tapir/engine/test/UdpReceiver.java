@@ -61,9 +61,16 @@ public final class UdpReceiver implements Runnable {
         this.stop = stop;
         this.idleTimeoutNanos = idleTimeoutNanos;
         this.verifier = verifier;
+        this.batch = newBatch(maxDatagramLength);
+    }
+
+    /**
+     * A batch for a receiving loop: {@link #BATCH} datagrams, in {@link #SLOTS} slots of {@code maxDatagramLength}
+     * bytes and never less than {@link #COALESCED_BUFFER_BYTES}.
+     */
+    public static DatagramBatch newBatch(int maxDatagramLength) {
         long bytes = Math.max((long) SLOTS * maxDatagramLength, COALESCED_BUFFER_BYTES);
-        MemorySegment memory = Arena.ofAuto().allocate(bytes, 64);
-        this.batch = new DatagramBatch(memory, BATCH, maxDatagramLength);
+        return new DatagramBatch(Arena.ofAuto().allocate(bytes, 64), BATCH, maxDatagramLength);
     }
 
     @Override
@@ -117,10 +124,7 @@ public final class UdpReceiver implements Runnable {
                         break;
                     }
                     int run = runLength(codec, batch, i, sequence, sent, false);
-                    long runBytes = length;
-                    for (int j = 1; j < run; j++) {
-                        runBytes += batch.length(i + j);
-                    }
+                    long runBytes = batch.bytes(i, run);
                     if (verifier != null) {
                         for (int j = 0; j < run; j++) {
                             verifier.onDatagram(memory, batch.offset(i + j), batch.length(i + j), sequence + j);

@@ -85,8 +85,9 @@ public final class UdpSender implements Runnable {
     }
 
     /** Before the thread starts: the first {@code nanos} of the test are iperf3's omitted start ({@code -O}). */
-    public void omitFirst(long nanos) {
+    public UdpSender omitFirst(long nanos) {
         this.omitNanos = nanos;
+        return this;
     }
 
     @Override

@@ -79,6 +79,15 @@ public final class DatagramBatch {
         return lengths[index];
     }
 
+    /** The bytes of the {@code count} datagrams from {@code from} on. */
+    public long bytes(int from, int count) {
+        long bytes = 0;
+        for (int i = from; i < from + count; i++) {
+            bytes += lengths[i];
+        }
+        return bytes;
+    }
+
     /**
      * A key for the sender of datagram {@code index}, equal for all datagrams of one address and port (see
      * {@link SockAddr#key}); 0 when the transport did not say. Allocates nothing.
